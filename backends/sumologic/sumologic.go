@@ -1,0 +1,218 @@
+// Package sumologic renders the IR as a Sumo Logic log search (not Cloud
+// SIEM): a scope, then one `| where` clause using matches, in, toLowerCase,
+// num, isNull and compareCIDRPrefix.
+package sumologic
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/sigc-project/sigc/backends/text"
+	"github.com/sigc-project/sigc/compiler/ir"
+	"github.com/sigc-project/sigc/diag"
+)
+
+// Backend is the Sumo Logic target.
+type Backend struct{}
+
+const name = "sumologic"
+
+func (Backend) Name() string        { return name }
+func (Backend) Description() string { return "Sumo Logic log search query language" }
+
+// Scope is the search scope before the first pipe. Fields must already be
+// extracted (field extraction rules or indexed fields) for `where` to see
+// them; see the README.
+const Scope = "*"
+
+var plainField = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// Render renders each condition of the rule.
+func (Backend) Render(r *ir.Rule) ([]string, []*diag.Diagnostic, error) {
+	var warns []*diag.Diagnostic
+	d := &text.Dialect{
+		Name: name, And: " AND ", Or: " OR ",
+		Not:       func(s string) string { return "!" + wrapNot(s) },
+		GroupOpen: "(", GroupClose: ")",
+		Leaf: func(e ir.Expr) (string, error) { return leaf(e, &warns) },
+		List: list,
+	}
+	var out []string
+	for _, c := range r.Conditions {
+		q, err := d.Render(c)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, Scope+"\n| where "+q)
+	}
+	seen := map[string]bool{}
+	var ws []*diag.Diagnostic
+	for _, w := range warns {
+		if !seen[w.Msg] {
+			seen[w.Msg] = true
+			ws = append(ws, w)
+		}
+	}
+	return out, ws, nil
+}
+
+// wrapNot parenthesises a negated operand unless it already is a group.
+func wrapNot(s string) string {
+	if strings.HasPrefix(s, "(") && strings.HasSuffix(s, ")") && balanced(s[1:len(s)-1]) {
+		return s
+	}
+	return "(" + s + ")"
+}
+
+func balanced(s string) bool {
+	depth := 0
+	inStr := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case inStr && c == '\\':
+			i++
+		case c == '"':
+			inStr = !inStr
+		case inStr:
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+			if depth < 0 {
+				return false
+			}
+		}
+	}
+	return depth == 0
+}
+
+// ref writes a field reference; odd names use %"…" quoting.
+func ref(f string) string {
+	if plainField.MatchString(f) {
+		return f
+	}
+	return "%" + text.Quote(f)
+}
+
+func leaf(e ir.Expr, warns *[]*diag.Diagnostic) (string, error) {
+	switch n := e.(type) {
+	case *ir.Match:
+		return match(n, warns)
+	case *ir.Regex:
+		flags := ""
+		if n.IgnoreCase {
+			flags += "i"
+		}
+		if n.Multiline {
+			flags += "m"
+		}
+		if n.DotAll {
+			flags += "s"
+		}
+		body := text.RegexBody(n.Pattern)
+		if flags != "" {
+			body = "(?" + flags + ":" + body + ")"
+		}
+		// `.*` on both sides makes the search unanchored whether Sumo
+		// matches the whole value or searches inside it.
+		return fmt.Sprintf("%s matches /(?s:.*)%s(?s:.*)/", ref(n.Field), body), nil
+	case *ir.CIDR:
+		if !n.Prefix.Addr().Is4() {
+			return "", text.Unsupported(name, n.Pos, "the IPv6 network %s (compareCIDRPrefix is IPv4 only)", n.Prefix)
+		}
+		return fmt.Sprintf("compareCIDRPrefix(%s, %s, %s)", text.Quote(n.Prefix.Addr().String()), ref(n.Field), text.Quote(strconv.Itoa(n.Prefix.Bits()))), nil
+	case *ir.Number:
+		op := n.Op.String()
+		if n.Op == ir.Eq {
+			op = "="
+		}
+		return fmt.Sprintf("num(%s) %s %s", ref(n.Field), op, n.Text), nil
+	case *ir.Exists:
+		return fmt.Sprintf("!isNull(%s)", ref(n.Field)), nil
+	case *ir.Null:
+		return fmt.Sprintf("isNull(%s)", ref(n.Field)), nil
+	case *ir.FieldRef:
+		if n.Kind != ir.RefEquals {
+			return "", text.Unsupported(name, n.Pos, "fieldref with %s", n.Kind)
+		}
+		a, b := ref(n.Field), ref(n.Other)
+		if n.Cased {
+			return fmt.Sprintf("(!isNull(%s) AND %s = %s)", a, a, b), nil
+		}
+		return fmt.Sprintf("(!isNull(%s) AND toLowerCase(%s) = toLowerCase(%s))", a, a, b), nil
+	case *ir.TimePart:
+		return "", text.Unsupported(name, n.Pos, "the %s modifier (a date part of a field) inside a filter", n.Unit)
+	}
+	panic(fmt.Sprintf("sumologic: unknown IR node %T", e))
+}
+
+func match(n *ir.Match, warns *[]*diag.Diagnostic) (string, error) {
+	for _, s := range n.Pattern {
+		if err := text.ValidUTF8(name, n, s.Text); err != nil {
+			return "", err
+		}
+	}
+	f := "_raw"
+	if n.Field != "" {
+		f = ref(n.Field)
+	} else {
+		*warns = append(*warns, diag.Warnf(n.Pos, "sumologic: keywords are searched in _raw, the message as ingested; escaping in the raw text (JSON doubles backslashes) can hide a match that the evaluator finds in field values"))
+	}
+	p := n.Pattern
+	subject := f
+	if !n.Cased {
+		subject = "toLowerCase(" + f + ")"
+		p = p.Lower()
+	}
+	shape, lit := p.Shape()
+	if shape == ir.ShapeAny {
+		return fmt.Sprintf("!isNull(%s)", f), nil
+	}
+	if shape == ir.ShapeExact {
+		return fmt.Sprintf("%s = %s", subject, text.Quote(lit)), nil
+	}
+	if globSafe(p) {
+		return fmt.Sprintf("%s matches %s", subject, text.Quote(p.String())), nil
+	}
+	body := text.PatternRegex(p, "^", "$", "(?s:.*)")
+	return fmt.Sprintf("%s matches /(?s)%s/", subject, body), nil
+}
+
+// globSafe reports whether a pattern can be a Sumo `matches` string: only
+// `*` wildcards and no literal star (Sumo has no `?` and no escape for `*`).
+func globSafe(p ir.Pattern) bool {
+	for _, s := range p {
+		if s.Kind == ir.One || (s.Kind == ir.Lit && strings.Contains(s.Text, "*")) {
+			return false
+		}
+	}
+	return true
+}
+
+// list renders exact values of one field as an `in` list.
+func list(args []ir.Expr) (string, bool, error) {
+	var vals []string
+	m0 := args[0].(*ir.Match)
+	for _, a := range args {
+		m := a.(*ir.Match)
+		p := m.Pattern
+		if !m.Cased {
+			p = p.Lower()
+		}
+		shape, lit := p.Shape()
+		if shape != ir.ShapeExact {
+			return "", false, nil
+		}
+		if err := text.ValidUTF8(name, m, lit); err != nil {
+			return "", false, err
+		}
+		vals = append(vals, text.Quote(lit))
+	}
+	subject := ref(m0.Field)
+	if !m0.Cased {
+		subject = "toLowerCase(" + subject + ")"
+	}
+	return fmt.Sprintf("%s in (%s)", subject, strings.Join(vals, ", ")), true, nil
+}

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sigc-project/sigc/backends"
+	"github.com/sigc-project/sigc/diag"
+)
+
+type convertFlags struct {
+	target    string
+	pipelines []string
+	format    string
+	output    string
+	failFast  bool
+}
+
+// jsonRule is one line of `--format json`.
+type jsonRule struct {
+	ID       string   `json:"id"`
+	Title    string   `json:"title"`
+	File     string   `json:"file"`
+	Target   string   `json:"target"`
+	Query    string   `json:"query"`
+	Queries  []string `json:"queries,omitempty"`
+	Level    string   `json:"level,omitempty"`
+	Tags     []string `json:"tags"`
+	Warnings []string `json:"warnings"`
+}
+
+func newConvert() *cobra.Command {
+	f := &convertFlags{}
+	cmd := &cobra.Command{
+		Use:   "convert -t TARGET [-p PIPELINE]... [-f FORMAT] [-o FILE] PATH...",
+		Short: "Convert Sigma rules into a target's query language",
+		Long: "Convert Sigma rules (files, directories searched for *.yml and *.yaml, or - for stdin)\n" +
+			"into queries for one target. Targets: " + strings.Join(backends.Names(), ", ") + ".",
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runConvert(cmd, f, args) },
+	}
+	cmd.Flags().StringVarP(&f.target, "target", "t", "", "target query language ("+strings.Join(backends.Names(), ", ")+")")
+	cmd.Flags().StringArrayVarP(&f.pipelines, "pipeline", "p", nil, "processing pipeline file (repeatable, applied in order)")
+	cmd.Flags().StringVarP(&f.format, "format", "f", "default", "output format: default or json")
+	cmd.Flags().StringVarP(&f.output, "output", "o", "", "write to FILE instead of standard output (written only when complete)")
+	cmd.Flags().BoolVar(&f.failFast, "fail-fast", false, "stop at the first rule that fails")
+	cmd.MarkFlagRequired("target")
+	return cmd
+}
+
+func runConvert(cmd *cobra.Command, f *convertFlags, args []string) error {
+	stderr := cmd.ErrOrStderr()
+	backend, ok := backends.Lookup(f.target)
+	if !ok {
+		fmt.Fprintf(stderr, "sigc: error: unknown target %q; choose one of: %s\n", f.target, strings.Join(backends.Names(), ", "))
+		return exitError{2}
+	}
+	if f.format != "default" && f.format != "json" {
+		fmt.Fprintf(stderr, "sigc: error: unknown format %q; choose default or json\n", f.format)
+		return exitError{2}
+	}
+	rep := &reporter{w: stderr}
+	ld, err := loadRules(args, f.pipelines, cmd.InOrStdin(), rep, f.failFast)
+	if err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	converted, failed := 0, ld.loadFailed
+	for _, res := range ld.results {
+		if res.Diags.HasErrors() {
+			rep.report(res.Diags...)
+			failed++
+			if f.failFast {
+				break
+			}
+			continue
+		}
+		rep.report(res.Diags...) // warnings
+		queries, warns, err := backend.Render(res.Rule)
+		if err != nil {
+			d := diag.Flatten(err)
+			for _, x := range d {
+				x.Msg += fmt.Sprintf(" (rule %q)", res.Rule.Title)
+			}
+			rep.report(d...)
+			failed++
+			if f.failFast {
+				break
+			}
+			continue
+		}
+		rep.report(warns...)
+		converted++
+		switch f.format {
+		case "json":
+			jr := jsonRule{ID: res.Rule.ID, Title: res.Rule.Title, File: res.Rule.File, Target: backend.Name(),
+				Level: res.Rule.Level, Tags: res.Rule.Tags, Warnings: []string{}}
+			if jr.Tags == nil {
+				jr.Tags = []string{}
+			}
+			if len(queries) > 0 {
+				jr.Query = queries[0]
+			}
+			if len(queries) > 1 {
+				jr.Queries = queries
+			}
+			for _, w := range warns {
+				jr.Warnings = append(jr.Warnings, w.Error())
+			}
+			b, _ := json.Marshal(jr)
+			out.Write(b)
+			out.WriteByte('\n')
+		default:
+			if out.Len() > 0 {
+				out.WriteString("\n")
+			}
+			out.WriteString(strings.Join(queries, "\n\n"))
+			out.WriteString("\n")
+		}
+	}
+	if f.failFast && failed > 0 {
+		fmt.Fprintf(stderr, "sigc: stopped at the first failure (--fail-fast); nothing written\n")
+		return exitError{1}
+	}
+	if err := writeOutput(cmd, f.output, out.Bytes()); err != nil {
+		fmt.Fprintf(stderr, "sigc: error: %v\n", err)
+		return exitError{2}
+	}
+	if failed > 0 || converted != 1 {
+		fmt.Fprintf(stderr, "sigc: %d converted, %d failed\n", converted, failed)
+	}
+	if failed > 0 {
+		return exitError{1}
+	}
+	return nil
+}
+
+// writeOutput writes to stdout, or atomically to a file (temp + rename) so a
+// failure never leaves a partial file.
+func writeOutput(cmd *cobra.Command, path string, data []byte) error {
+	if path == "" || path == "-" {
+		_, err := cmd.OutOrStdout().Write(data)
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".sigc-*")
+	if err != nil {
+		return fmt.Errorf("cannot write %s: %v", path, err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return fmt.Errorf("cannot write %s: %v", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("cannot write %s: %v", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("cannot write %s: %v", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,309 @@
+// Package compiler turns the Sigma model into the IR: it parses conditions,
+// applies modifiers (lowering the value-transforming ones into plain
+// alternatives), runs processing pipelines and applies Sigma filters.
+package compiler
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/sigc-project/sigc/compiler/condition"
+	"github.com/sigc-project/sigc/compiler/ir"
+	"github.com/sigc-project/sigc/diag"
+	"github.com/sigc-project/sigc/sigma"
+)
+
+// Options configure compilation.
+type Options struct {
+	Pipeline *Pipeline
+}
+
+// Result is one compiled rule, or the diagnostics that stopped it.
+type Result struct {
+	Source *sigma.Rule
+	Rule   *ir.Rule
+	Diags  diag.List
+}
+
+// Compile compiles every rule of the collection, applying its filters.
+// One bad rule does not stop the others.
+func Compile(col *sigma.Collection, opts Options) []Result {
+	out := make([]Result, 0, len(col.Rules))
+	used := make([]bool, len(col.Filters))
+	for _, r := range col.Rules {
+		res := Result{Source: r}
+		rule, diags := compileRule(r, opts)
+		res.Diags = diags
+		if !diags.HasErrors() {
+			for i, f := range col.Filters {
+				if !filterApplies(f, r) {
+					continue
+				}
+				used[i] = true
+				if d := applyFilter(rule, f, opts); d != nil {
+					res.Diags = append(res.Diags, d...)
+				}
+			}
+		}
+		if !res.Diags.HasErrors() {
+			res.Rule = rule
+		}
+		out = append(out, res)
+	}
+	return out
+}
+
+// UnusedFilters reports filters that named no loaded rule.
+func UnusedFilters(col *sigma.Collection) diag.List {
+	var out diag.List
+	for _, f := range col.Filters {
+		hit := false
+		for _, r := range col.Rules {
+			if filterApplies(f, r) {
+				hit = true
+			}
+		}
+		if !hit {
+			out.Add(diag.Warnf(f.Pos, "filter %q applies to no loaded rule; check its `rules` list and logsource", f.Title))
+		}
+	}
+	return out
+}
+
+func filterApplies(f *sigma.Filter, r *sigma.Rule) bool {
+	named := false
+	for _, ref := range f.Rules {
+		if ref.Raw == "any" || (ref.Raw != "" && (ref.Raw == r.ID || ref.Raw == r.Name)) {
+			named = true
+		}
+	}
+	if !named {
+		return false
+	}
+	ls := f.Logsource
+	match := func(want, have string) bool { return want == "" || strings.EqualFold(want, have) }
+	return match(ls.Category, r.Logsource.Category) && match(ls.Product, r.Logsource.Product) && match(ls.Service, r.Logsource.Service)
+}
+
+func applyFilter(rule *ir.Rule, f *sigma.Filter, opts Options) diag.List {
+	c := &ruleCompiler{det: &f.Detection, pipeline: opts.Pipeline}
+	conds := c.conditions()
+	if c.diags.HasErrors() {
+		return c.diags
+	}
+	var filterExpr ir.Expr
+	if len(conds) == 1 {
+		filterExpr = conds[0]
+	} else {
+		filterExpr = &ir.Or{Node: ir.Node{Pos: f.Pos}, Args: conds}
+	}
+	for i, cond := range rule.Conditions {
+		rule.Conditions[i] = ir.Simplify(&ir.And{Node: ir.Node{Pos: cond.Position()}, Args: []ir.Expr{cond, &ir.Not{Node: ir.Node{Pos: f.Pos}, Arg: filterExpr}}})
+	}
+	return c.diags
+}
+
+func compileRule(r *sigma.Rule, opts Options) (*ir.Rule, diag.List) {
+	c := &ruleCompiler{det: &r.Detection, pipeline: opts.Pipeline}
+	conds := c.conditions()
+	rule := &ir.Rule{
+		ID: r.ID, Name: r.Name, Title: r.Title, Level: r.Level, Status: r.Status,
+		Description: r.Description, Author: r.Author, Tags: r.Tags, File: r.File, Pos: r.Pos,
+		Logsource:  ir.Logsource{Category: r.Logsource.Category, Product: r.Logsource.Product, Service: r.Logsource.Service},
+		Conditions: conds,
+	}
+	return rule, c.diags
+}
+
+type ruleCompiler struct {
+	det      *sigma.Detection
+	pipeline *Pipeline
+	diags    diag.List
+	cache    map[string]ir.Expr
+}
+
+func (c *ruleCompiler) errorf(p diag.Pos, format string, args ...any) {
+	c.diags.Add(diag.Errorf(p, format, args...))
+}
+
+func (c *ruleCompiler) conditions() []ir.Expr {
+	var out []ir.Expr
+	for _, cond := range c.det.Conditions {
+		ast, err := condition.Parse(cond.Text)
+		if err != nil {
+			pe := err.(*condition.Error)
+			c.errorf(cond.Pos.Shift(pe.Pos.Line, pe.Pos.Column), "%s", pe.Msg)
+			continue
+		}
+		e := c.condExpr(ast, cond.Pos)
+		if e != nil {
+			out = append(out, ir.Simplify(e))
+		}
+	}
+	// Compile selections the condition does not use too: their errors matter.
+	for _, s := range c.det.Searches {
+		c.search(s)
+	}
+	return out
+}
+
+func (c *ruleCompiler) condExpr(e condition.Expr, base diag.Pos) ir.Expr {
+	p := e.Position()
+	pos := base.Shift(p.Line, p.Column)
+	node := ir.Node{Pos: pos}
+	switch n := e.(type) {
+	case *condition.Binary:
+		args := make([]ir.Expr, 0, len(n.Args))
+		for _, a := range n.Args {
+			x := c.condExpr(a, base)
+			if x == nil {
+				return nil
+			}
+			args = append(args, x)
+		}
+		if n.Op == "and" {
+			return &ir.And{Node: node, Args: args}
+		}
+		return &ir.Or{Node: node, Args: args}
+	case *condition.Not:
+		x := c.condExpr(n.Arg, base)
+		if x == nil {
+			return nil
+		}
+		return &ir.Not{Node: node, Arg: x}
+	case *condition.Ident:
+		s := c.det.Lookup(n.Name)
+		if s == nil {
+			c.errorf(pos, "condition names %q, which is not defined in the detection; define it or fix the name%s", n.Name, c.nameHint(n.Name))
+			return nil
+		}
+		return c.search(s)
+	case *condition.Quantifier:
+		var names []string
+		for _, s := range c.det.Searches {
+			if n.Pattern == "them" {
+				if !strings.HasPrefix(s.Name, "_") {
+					names = append(names, s.Name)
+				}
+			} else if ok, _ := path.Match(globToPath(n.Pattern), s.Name); ok {
+				names = append(names, s.Name)
+			}
+		}
+		if len(names) == 0 {
+			c.errorf(pos, "%q matches no selection of the detection", n.Pattern)
+			return nil
+		}
+		args := make([]ir.Expr, 0, len(names))
+		for _, name := range names {
+			x := c.search(c.det.Lookup(name))
+			if x == nil {
+				return nil
+			}
+			args = append(args, x)
+		}
+		switch {
+		case n.All:
+			return &ir.And{Node: node, Args: args}
+		case n.Count <= 1:
+			return &ir.Or{Node: node, Args: args}
+		case n.Count > len(args):
+			c.diags.Add(diag.Warnf(pos, "%d of %q can never match: only %d selections match the pattern", n.Count, n.Pattern, len(args)))
+			return &ir.Const{Node: node, Value: false}
+		default:
+			combos, ok := combinations(args, n.Count, 4096)
+			if !ok {
+				c.errorf(pos, "%d of %q expands to more than 4096 combinations; restructure the condition", n.Count, n.Pattern)
+				return nil
+			}
+			var alts []ir.Expr
+			for _, cmb := range combos {
+				alts = append(alts, &ir.And{Node: node, Args: cmb})
+			}
+			return &ir.Or{Node: node, Args: alts}
+		}
+	}
+	panic(fmt.Sprintf("compiler: unknown condition node %T", e))
+}
+
+func (c *ruleCompiler) nameHint(name string) string {
+	best, bestD := "", 3
+	for _, s := range c.det.Searches {
+		if d := editDistance(name, s.Name); d < bestD {
+			best, bestD = s.Name, d
+		}
+	}
+	if best != "" {
+		return fmt.Sprintf(" (did you mean %q?)", best)
+	}
+	return ""
+}
+
+// globToPath escapes path.Match metacharacters other than `*`.
+func globToPath(p string) string {
+	r := strings.NewReplacer("?", `\?`, "[", `\[`, `\`, `\\`)
+	return r.Replace(p)
+}
+
+func combinations(args []ir.Expr, k, limit int) ([][]ir.Expr, bool) {
+	var out [][]ir.Expr
+	var rec func(start int, cur []ir.Expr) bool
+	rec = func(start int, cur []ir.Expr) bool {
+		if len(cur) == k {
+			out = append(out, append([]ir.Expr(nil), cur...))
+			return len(out) <= limit
+		}
+		for i := start; i < len(args); i++ {
+			if !rec(i+1, append(cur, args[i])) {
+				return false
+			}
+		}
+		return true
+	}
+	ok := rec(0, nil)
+	return out, ok
+}
+
+// search compiles a named selection once.
+func (c *ruleCompiler) search(s *sigma.Search) ir.Expr {
+	if c.cache == nil {
+		c.cache = map[string]ir.Expr{}
+	}
+	if e, ok := c.cache[s.Name]; ok {
+		return e
+	}
+	var alts []ir.Expr
+	failed := false
+	for i := range s.Alts {
+		a := &s.Alts[i]
+		if a.Keyword != nil {
+			it := sigma.FieldItem{Pos: a.Keyword.Pos, Values: []sigma.Value{*a.Keyword}}
+			if e := c.compileItem(&it); e != nil {
+				alts = append(alts, e)
+			} else {
+				failed = true
+			}
+			continue
+		}
+		var items []ir.Expr
+		for j := range a.Items {
+			e := c.compileItem(&a.Items[j])
+			if e == nil {
+				failed = true
+				continue
+			}
+			items = append(items, e)
+		}
+		if len(a.Items) == 0 {
+			c.errorf(a.Pos, "selection %q has an empty map; give it field: value pairs", s.Name)
+			failed = true
+		}
+		alts = append(alts, &ir.And{Node: ir.Node{Pos: a.Pos}, Args: items})
+	}
+	var e ir.Expr
+	if !failed {
+		e = &ir.Or{Node: ir.Node{Pos: s.Pos}, Args: alts}
+	}
+	c.cache[s.Name] = e
+	return e
+}

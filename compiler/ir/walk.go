@@ -1,0 +1,85 @@
+package ir
+
+import (
+	"fmt"
+
+	"github.com/sigc-project/sigc/diag"
+)
+
+// Walk calls fn for e and every descendant, parents first.
+func Walk(e Expr, fn func(Expr)) {
+	fn(e)
+	switch n := e.(type) {
+	case *And:
+		for _, a := range n.Args {
+			Walk(a, fn)
+		}
+	case *Or:
+		for _, a := range n.Args {
+			Walk(a, fn)
+		}
+	case *Not:
+		Walk(n.Arg, fn)
+	case *Const, *Match, *Number, *Regex, *CIDR, *Exists, *Null, *FieldRef, *TimePart:
+	default:
+		panic(fmt.Sprintf("ir.Walk: unknown node %T", e))
+	}
+}
+
+// Simplify flattens nested and/or, drops constants where they are neutral and
+// folds double negation. The compiler runs it before handing the IR out.
+func Simplify(e Expr) Expr {
+	switch n := e.(type) {
+	case *And:
+		return simplifyList(n.Pos, n.Args, true)
+	case *Or:
+		return simplifyList(n.Pos, n.Args, false)
+	case *Not:
+		inner := Simplify(n.Arg)
+		switch in := inner.(type) {
+		case *Not:
+			return in.Arg
+		case *Const:
+			return &Const{Node: n.Node, Value: !in.Value}
+		}
+		return &Not{Node: n.Node, Arg: inner}
+	default:
+		return e
+	}
+}
+
+func simplifyList(pos0 diag.Pos, args []Expr, isAnd bool) Expr {
+
+	out := make([]Expr, 0, len(args))
+	for _, a := range args {
+		a = Simplify(a)
+		switch x := a.(type) {
+		case *Const:
+			if x.Value == isAnd {
+				continue // neutral element
+			}
+			return &Const{Node: Node{Pos: pos0}, Value: !isAnd}
+		case *And:
+			if isAnd {
+				out = append(out, x.Args...)
+				continue
+			}
+		case *Or:
+			if !isAnd {
+				out = append(out, x.Args...)
+				continue
+			}
+		}
+		out = append(out, a)
+	}
+	switch len(out) {
+	case 0:
+		return &Const{Node: Node{Pos: pos0}, Value: isAnd}
+	case 1:
+		return out[0]
+	}
+	if isAnd {
+		return &And{Node: Node{Pos: pos0}, Args: out}
+	}
+	return &Or{Node: Node{Pos: pos0}, Args: out}
+}

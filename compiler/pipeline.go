@@ -1,0 +1,95 @@
+package compiler
+
+import (
+	"fmt"
+	"os"
+	"sort"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/sigc-project/sigc/diag"
+)
+
+// Pipeline is a processing pipeline: placeholder values for `|expand` and a
+// field name mapping applied to every rule before rendering or evaluation.
+//
+//	name: my-environment
+//	vars:
+//	  admin_users: [root, admin]
+//	field_mapping:
+//	  Image: ImageFileName
+type Pipeline struct {
+	Name         string              `yaml:"name"`
+	Vars         map[string][]string `yaml:"vars"`
+	FieldMapping map[string]string   `yaml:"field_mapping"`
+	File         string              `yaml:"-"`
+}
+
+// LoadPipeline reads a pipeline file.
+func LoadPipeline(path string) (*Pipeline, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, diag.Errorf(diag.Pos{File: path}, "cannot read pipeline: %v", err)
+	}
+	var raw struct {
+		Name         string            `yaml:"name"`
+		Vars         map[string]any    `yaml:"vars"`
+		FieldMapping map[string]string `yaml:"field_mapping"`
+	}
+	dec := yaml.NewDecoder(bytesReader(src))
+	dec.KnownFields(true)
+	if err := dec.Decode(&raw); err != nil {
+		d := yamlPipelineError(path, err)
+		return nil, d
+	}
+	p := &Pipeline{Name: raw.Name, FieldMapping: raw.FieldMapping, File: path, Vars: map[string][]string{}}
+	for k, v := range raw.Vars {
+		switch x := v.(type) {
+		case []any:
+			for _, e := range x {
+				p.Vars[k] = append(p.Vars[k], fmt.Sprint(e))
+			}
+		default:
+			p.Vars[k] = []string{fmt.Sprint(x)}
+		}
+	}
+	return p, nil
+}
+
+// Merge combines pipelines in order; later ones win on conflicts.
+func Merge(ps []*Pipeline) *Pipeline {
+	out := &Pipeline{Vars: map[string][]string{}, FieldMapping: map[string]string{}}
+	for _, p := range ps {
+		for k, v := range p.Vars {
+			out.Vars[k] = v
+		}
+		for k, v := range p.FieldMapping {
+			out.FieldMapping[k] = v
+		}
+	}
+	return out
+}
+
+// mapField applies the field mapping.
+func (p *Pipeline) mapField(f string) string {
+	if p == nil {
+		return f
+	}
+	if m, ok := p.FieldMapping[f]; ok {
+		return m
+	}
+	return f
+}
+
+// VarNames lists the placeholders a pipeline defines (for error messages).
+func (p *Pipeline) VarNames() []string {
+	if p == nil {
+		return nil
+	}
+	var out []string
+	for k := range p.Vars {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,22 @@
+package compiler
+
+import (
+	"bytes"
+	"io"
+	"regexp"
+	"strconv"
+
+	"github.com/sigc-project/sigc/diag"
+)
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
+
+var pipelineLineRE = regexp.MustCompile(`line (\d+): (.*)`)
+
+func yamlPipelineError(path string, err error) *diag.Diagnostic {
+	if m := pipelineLineRE.FindStringSubmatch(err.Error()); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return diag.Errorf(diag.Pos{File: path, Line: line, Col: 1}, "bad pipeline: %s; a pipeline has `name`, `vars` and `field_mapping`", m[2])
+	}
+	return diag.Errorf(diag.Pos{File: path, Line: 1, Col: 1}, "bad pipeline: %v", err)
+}

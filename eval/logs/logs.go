@@ -1,0 +1,179 @@
+// Package logs reads log files for the evaluator: JSON Lines, concatenated
+// (pretty-printed) JSON objects, a JSON array, key=value lines and CSV with a
+// header row, gzip-compressed or not. A malformed record is reported with its
+// file and line and skipped; memory stays bounded by MaxRecord.
+package logs
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// MaxRecord bounds one log record (a line, or one pretty-printed object).
+const MaxRecord = 8 << 20
+
+// Record is one event as read.
+type Record struct {
+	Line   int            // 1-based line where the record starts
+	Fields map[string]any // decoded event (JSON types; numbers as json.Number)
+	Raw    []byte         // the event as JSON, for output
+}
+
+// RecordError is a bad record: reported, then reading goes on.
+type RecordError struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *RecordError) Error() string { return fmt.Sprintf("%s:%d:1: error: %s", e.File, e.Line, e.Msg) }
+
+// Reader yields records; Next returns io.EOF at the end, a *RecordError for
+// a skippable bad record, and any other error for a fatal one.
+type Reader interface {
+	Next() (*Record, error)
+}
+
+// Formats lists the accepted --format values.
+var Formats = []string{"auto", "json", "kv", "csv"}
+
+// Open opens path ("-" is stdin) in the given format ("auto" sniffs it).
+func Open(path, format string, stdin io.Reader) (Reader, io.Closer, error) {
+	name := path
+	var rc io.ReadCloser
+	if path == "-" {
+		name = "<stdin>"
+		rc = io.NopCloser(stdin)
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			var pe *os.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return nil, nil, fmt.Errorf("%s: error: cannot read logs: %v", path, err)
+		}
+		rc = f
+	}
+	br := bufio.NewReaderSize(rc, 64<<10)
+	closer := io.Closer(rc)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		gz, err := gzip.NewReader(br)
+		if err != nil {
+			rc.Close()
+			return nil, nil, fmt.Errorf("%s: error: bad gzip data: %v", name, err)
+		}
+		br = bufio.NewReaderSize(gz, 64<<10)
+		closer = multiCloser{gz, rc}
+	}
+	head, _ := br.Peek(4096)
+	if bytes.IndexByte(head, 0) >= 0 {
+		closer.Close()
+		return nil, nil, fmt.Errorf("%s: error: file is binary (it contains NUL bytes), not JSON, key=value or CSV logs", name)
+	}
+	if format == "" || format == "auto" {
+		format = sniff(path, head)
+	}
+	switch format {
+	case "json":
+		return &jsonReader{file: name, r: br, line: 1}, closer, nil
+	case "kv":
+		return &kvReader{file: name, lines: lineReader{r: br}}, closer, nil
+	case "csv":
+		return newCSVReader(name, br), closer, nil
+	}
+	closer.Close()
+	return nil, nil, fmt.Errorf("%s: error: unknown log format %q; use one of %s", name, format, strings.Join(Formats, ", "))
+}
+
+type multiCloser []io.Closer
+
+func (m multiCloser) Close() error {
+	var first error
+	for _, c := range m {
+		if err := c.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// sniff picks a format from the file name, then from the first bytes.
+func sniff(path string, head []byte) string {
+	p := strings.TrimSuffix(strings.ToLower(path), ".gz")
+	switch {
+	case strings.HasSuffix(p, ".csv"):
+		return "csv"
+	case strings.HasSuffix(p, ".json"), strings.HasSuffix(p, ".jsonl"), strings.HasSuffix(p, ".ndjson"):
+		return "json"
+	}
+	t := bytes.TrimLeft(head, " \t\r\n\ufeff")
+	if len(t) > 0 && (t[0] == '{' || t[0] == '[') {
+		return "json"
+	}
+	return "kv"
+}
+
+// decodeObject decodes a JSON object keeping numbers as written.
+func decodeObject(b []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, errors.New("unexpected data after the JSON object")
+	}
+	if m == nil {
+		return nil, errors.New("expected a JSON object")
+	}
+	return m, nil
+}
+
+// lineReader reads lines of bounded length, counting them.
+type lineReader struct {
+	r    *bufio.Reader
+	line int
+	buf  []byte
+}
+
+var errTooLong = errors.New("too long")
+
+// next returns the next line without its newline. A line over MaxRecord is
+// drained and reported with errTooLong.
+func (l *lineReader) next() ([]byte, error) {
+	l.buf = l.buf[:0]
+	l.line++
+	tooLong := false
+	for {
+		chunk, err := l.r.ReadSlice('\n')
+		if !tooLong {
+			if len(l.buf)+len(chunk) > MaxRecord {
+				tooLong = true
+				l.buf = l.buf[:0]
+			} else {
+				l.buf = append(l.buf, chunk...)
+			}
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err == io.EOF && (len(l.buf) > 0 || tooLong) {
+			err = nil
+		} else if err != nil {
+			return nil, err
+		}
+		if tooLong {
+			return nil, errTooLong
+		}
+		return bytes.TrimRight(l.buf, "\r\n"), nil
+	}
+}

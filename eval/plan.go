@@ -1,0 +1,343 @@
+package eval
+
+import (
+	"fmt"
+	"net/netip"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/sigc-project/sigc/compiler/ir"
+)
+
+// matcher is one planned node of a rule.
+type matcher interface {
+	match(ev *Event) bool
+}
+
+type andM []matcher
+type orM []matcher
+type notM struct{ m matcher }
+type constM bool
+
+func (a andM) match(ev *Event) bool {
+	for _, m := range a {
+		if !m.match(ev) {
+			return false
+		}
+	}
+	return true
+}
+
+func (o orM) match(ev *Event) bool {
+	for _, m := range o {
+		if m.match(ev) {
+			return true
+		}
+	}
+	return false
+}
+
+func (n notM) match(ev *Event) bool   { return !n.m.match(ev) }
+func (c constM) match(ev *Event) bool { return bool(c) }
+
+// strM matches a field (or, with keyword, any value) against a pattern.
+type strM struct {
+	field   string
+	keyword bool
+	test    func(s string) bool
+}
+
+func (m *strM) match(ev *Event) bool {
+	vals := ev.All
+	if !m.keyword {
+		vals = ev.Fields[m.field]
+	}
+	for i := range vals {
+		if !vals[i].Null && m.test(vals[i].Str) {
+			return true
+		}
+	}
+	return false
+}
+
+// Plan compiles an IR expression into a matcher.
+func plan(e ir.Expr) (matcher, error) {
+	switch n := e.(type) {
+	case *ir.And:
+		out := make(andM, 0, len(n.Args))
+		for _, a := range n.Args {
+			m, err := plan(a)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, m)
+		}
+		return out, nil
+	case *ir.Or:
+		out := make(orM, 0, len(n.Args))
+		for _, a := range n.Args {
+			m, err := plan(a)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, m)
+		}
+		return out, nil
+	case *ir.Not:
+		m, err := plan(n.Arg)
+		return notM{m}, err
+	case *ir.Const:
+		return constM(n.Value), nil
+	case *ir.Match:
+		return &strM{field: n.Field, keyword: n.Field == "", test: patternTest(n.Pattern, n.Cased)}, nil
+	case *ir.Regex:
+		flags := ""
+		if n.IgnoreCase {
+			flags += "i"
+		}
+		if n.Multiline {
+			flags += "m"
+		}
+		if n.DotAll {
+			flags += "s"
+		}
+		src := n.Pattern
+		if flags != "" {
+			src = "(?" + flags + ")" + src
+		}
+		re, err := regexp.Compile(src)
+		if err != nil {
+			return nil, fmt.Errorf("%s: regular expression does not compile: %v", n.Pos, err)
+		}
+		return &strM{field: n.Field, keyword: n.Field == "", test: re.MatchString}, nil
+	case *ir.CIDR:
+		prefix := n.Prefix
+		return &strM{field: n.Field, test: func(s string) bool {
+			a, err := netip.ParseAddr(strings.TrimSpace(s))
+			return err == nil && prefix.Contains(a.Unmap())
+		}}, nil
+	case *ir.Number:
+		return &numM{field: n.Field, op: n.Op, v: n.Value}, nil
+	case *ir.Exists:
+		return existsM(n.Field), nil
+	case *ir.Null:
+		return notM{existsM(n.Field)}, nil
+	case *ir.FieldRef:
+		return &refM{a: n.Field, b: n.Other, kind: n.Kind, cased: n.Cased}, nil
+	case *ir.TimePart:
+		return &timeM{field: n.Field, unit: n.Unit, v: n.Value}, nil
+	}
+	panic(fmt.Sprintf("eval: unknown IR node %T", e))
+}
+
+// patternTest builds the fastest test for a wildcard pattern.
+func patternTest(p ir.Pattern, cased bool) func(string) bool {
+	shape, lit := p.Shape()
+	if cased {
+		switch shape {
+		case ir.ShapeExact:
+			return func(s string) bool { return s == lit }
+		case ir.ShapePrefix:
+			return func(s string) bool { return strings.HasPrefix(s, lit) }
+		case ir.ShapeSuffix:
+			return func(s string) bool { return strings.HasSuffix(s, lit) }
+		case ir.ShapeContains:
+			return func(s string) bool { return strings.Contains(s, lit) }
+		case ir.ShapeAny:
+			return func(string) bool { return true }
+		}
+		return func(s string) bool { return glob(p, s, false) }
+	}
+	low := strings.ToLower(lit)
+	switch shape {
+	case ir.ShapeExact:
+		return func(s string) bool { return equalFold(s, low) }
+	case ir.ShapePrefix:
+		return func(s string) bool { return hasPrefixFold(s, low) }
+	case ir.ShapeSuffix:
+		return func(s string) bool { return hasSuffixFold(s, low) }
+	case ir.ShapeContains:
+		return func(s string) bool { return indexFold(s, low) >= 0 }
+	case ir.ShapeAny:
+		return func(string) bool { return true }
+	}
+	lp := p.Lower()
+	return func(s string) bool { return glob(lp, s, true) }
+}
+
+// glob matches a general wildcard pattern; with fold, literals are lower-case.
+func glob(p ir.Pattern, s string, fold bool) bool {
+	for len(p) > 0 {
+		seg := p[0]
+		switch seg.Kind {
+		case ir.Lit:
+			if fold {
+				if !hasPrefixFold(s, seg.Text) {
+					return false
+				}
+			} else if !strings.HasPrefix(s, seg.Text) {
+				return false
+			}
+			s = s[len(seg.Text):]
+		case ir.One:
+			if s == "" {
+				return false
+			}
+			_, size := utf8.DecodeRuneInString(s)
+			s = s[size:]
+		case ir.Star:
+			rest := p[1:]
+			if len(rest) == 0 {
+				return true
+			}
+			for i := 0; i <= len(s); i++ {
+				if i > 0 && i < len(s) && !utf8.RuneStart(s[i]) {
+					continue
+				}
+				if rest[0].Kind == ir.Lit {
+					// Jump to the next place the literal can start.
+					var j int
+					if fold {
+						j = indexFold(s[i:], rest[0].Text)
+					} else {
+						j = strings.Index(s[i:], rest[0].Text)
+					}
+					if j < 0 {
+						return false
+					}
+					i += j
+				}
+				if glob(rest, s[i:], fold) {
+					return true
+				}
+			}
+			return false
+		}
+		p = p[1:]
+	}
+	return s == ""
+}
+
+type numM struct {
+	field string
+	op    ir.CmpOp
+	v     float64
+}
+
+func (m *numM) match(ev *Event) bool {
+	vals := ev.Fields[m.field]
+	for i := range vals {
+		f, ok := vals[i].Number()
+		if !ok {
+			continue
+		}
+		switch m.op {
+		case ir.Eq:
+			if f == m.v {
+				return true
+			}
+		case ir.Lt:
+			if f < m.v {
+				return true
+			}
+		case ir.Lte:
+			if f <= m.v {
+				return true
+			}
+		case ir.Gt:
+			if f > m.v {
+				return true
+			}
+		case ir.Gte:
+			if f >= m.v {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+type existsM string
+
+func (f existsM) match(ev *Event) bool {
+	for _, v := range ev.Fields[string(f)] {
+		if !v.Null {
+			return true
+		}
+	}
+	return false
+}
+
+type refM struct {
+	a, b  string
+	kind  ir.RefKind
+	cased bool
+}
+
+func (m *refM) match(ev *Event) bool {
+	for _, x := range ev.Fields[m.a] {
+		if x.Null {
+			continue
+		}
+		for _, y := range ev.Fields[m.b] {
+			if y.Null {
+				continue
+			}
+			xs, ys := x.Str, y.Str
+			if !m.cased {
+				xs, ys = strings.ToLower(xs), strings.ToLower(ys)
+			}
+			var ok bool
+			switch m.kind {
+			case ir.RefEquals:
+				ok = xs == ys
+			case ir.RefPrefix:
+				ok = strings.HasPrefix(xs, ys)
+			case ir.RefSuffix:
+				ok = strings.HasSuffix(xs, ys)
+			case ir.RefContains:
+				ok = strings.Contains(xs, ys)
+			}
+			if ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+type timeM struct {
+	field string
+	unit  ir.TimeUnit
+	v     int
+}
+
+func (m *timeM) match(ev *Event) bool {
+	for i := range ev.Fields[m.field] {
+		s := &ev.Fields[m.field][i]
+		t, ok := ParseTime(s)
+		if !ok {
+			continue
+		}
+		var got int
+		switch m.unit {
+		case ir.Minute:
+			got = t.Minute()
+		case ir.Hour:
+			got = t.Hour()
+		case ir.Day:
+			got = t.Day()
+		case ir.Week:
+			_, got = t.ISOWeek()
+		case ir.Month:
+			got = int(t.Month())
+		case ir.Year:
+			got = t.Year()
+		}
+		if got == m.v {
+			return true
+		}
+	}
+	return false
+}

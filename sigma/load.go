@@ -1,0 +1,504 @@
+package sigma
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/sigc-project/sigc/diag"
+)
+
+// MaxFileSize bounds a rule file; Sigma rules are a few kilobytes.
+const MaxFileSize = 4 << 20
+
+// maxNodes bounds the YAML nodes visited per document, alias expansion
+// included, so an alias bomb costs a bounded amount of work.
+const maxNodes = 200_000
+
+// maxDepth bounds nesting: Sigma rules nest a handful of levels.
+const maxDepth = 64
+
+// Load parses every YAML document of one file. Diagnostics name the file,
+// line and column. It never panics on bad input.
+func Load(file string, src []byte) (*Collection, diag.List) {
+	var diags diag.List
+	out := &Collection{}
+	if len(src) > MaxFileSize {
+		diags.Add(diag.Errorf(diag.Pos{File: file}, "file is %d bytes, larger than the %d-byte limit for a rule file; is it really a Sigma rule?", len(src), MaxFileSize))
+		return out, diags
+	}
+	if i := bytes.IndexByte(src, 0); i >= 0 {
+		diags.Add(diag.Errorf(diag.Pos{File: file}, "file contains a NUL byte at offset %d; it is binary, not a YAML rule", i))
+		return out, diags
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	for docIndex := 0; ; docIndex++ {
+		var doc yaml.Node
+		err := safeDecode(dec, &doc)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			diags.Add(yamlError(file, err))
+			break
+		}
+		l := &loader{file: file}
+		l.loadDocument(&doc, out)
+		for _, d := range l.diags {
+			diags.Add(d)
+		}
+	}
+	return out, diags
+}
+
+// safeDecode turns a panic inside the YAML library into an error.
+func safeDecode(dec *yaml.Decoder, n *yaml.Node) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("yaml: %v", r)
+		}
+	}()
+	return dec.Decode(n)
+}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+func yamlError(file string, err error) *diag.Diagnostic {
+	msg := err.Error()
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		var line int
+		fmt.Sscanf(m[1], "%d", &line)
+		return diag.Errorf(diag.Pos{File: file, Line: line, Col: 1}, "not valid YAML: %s", m[2])
+	}
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	return diag.Errorf(diag.Pos{File: file, Line: 1, Col: 1}, "not valid YAML: %s", msg)
+}
+
+type loader struct {
+	file  string
+	diags []*diag.Diagnostic
+	nodes int
+}
+
+func (l *loader) pos(n *yaml.Node) diag.Pos {
+	return diag.Pos{File: l.file, Line: n.Line, Col: n.Column}
+}
+
+func (l *loader) errorf(n *yaml.Node, format string, args ...any) {
+	l.diags = append(l.diags, diag.Errorf(l.pos(n), format, args...))
+}
+
+// resolve follows aliases, counting nodes so expansion stays bounded.
+func (l *loader) resolve(n *yaml.Node) (*yaml.Node, bool) {
+	for hops := 0; n != nil && n.Kind == yaml.AliasNode; hops++ {
+		if hops > 16 {
+			return nil, false
+		}
+		n = n.Alias
+	}
+	l.nodes++
+	if n == nil || l.nodes > maxNodes {
+		return nil, false
+	}
+	return n, true
+}
+
+// checkShape rejects documents too deep or too large before any semantics.
+func (l *loader) checkShape(n *yaml.Node, depth int) bool {
+	if depth > maxDepth {
+		l.errorf(n, "nesting deeper than %d levels; Sigma rules nest a few levels, check the indentation", maxDepth)
+		return false
+	}
+	r, ok := l.resolve(n)
+	if !ok {
+		l.errorf(n, "document expands to more than %d YAML nodes (alias bomb?); simplify the file", maxNodes)
+		return false
+	}
+	for _, c := range r.Content {
+		if !l.checkShape(c, depth+1) {
+			return false
+		}
+	}
+	return true
+}
+
+func (l *loader) loadDocument(doc *yaml.Node, out *Collection) {
+	if doc.Kind == 0 {
+		return
+	}
+	root := doc
+	if doc.Kind == yaml.DocumentNode {
+		if len(doc.Content) == 0 {
+			return
+		}
+		root = doc.Content[0]
+	}
+	if !l.checkShape(root, 0) {
+		return
+	}
+	l.nodes = 0
+	root, _ = l.resolve(root)
+	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+		return // empty document between separators
+	}
+	if root.Kind != yaml.MappingNode {
+		l.errorf(root, "a Sigma document must be a mapping of keys such as title, logsource and detection")
+		return
+	}
+	keys := l.mapping(root)
+	switch {
+	case keys["action"] != nil:
+		l.errorf(keys["action"], "legacy `action:` collections are not supported; split the file into complete rules, one per YAML document")
+	case keys["correlation"] != nil:
+		l.errorf(keys["correlation"], "correlation rules are not supported yet; they are planned (issue 3)")
+	case keys["filter"] != nil && keys["detection"] == nil:
+		if f := l.loadFilter(root, keys); f != nil {
+			out.Filters = append(out.Filters, f)
+		}
+	case keys["detection"] != nil:
+		if r := l.loadRule(root, keys); r != nil {
+			out.Rules = append(out.Rules, r)
+		}
+	default:
+		l.errorf(root, "document has no `detection`, `filter` or `correlation` section; it is not a Sigma rule")
+	}
+}
+
+// mapping indexes a mapping node's keys; duplicate keys are errors.
+func (l *loader) mapping(n *yaml.Node) map[string]*yaml.Node {
+	m := make(map[string]*yaml.Node, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, _ := l.resolve(n.Content[i])
+		v, _ := l.resolve(n.Content[i+1])
+		if k == nil || v == nil {
+			continue
+		}
+		if _, dup := m[k.Value]; dup {
+			l.errorf(k, "duplicate key %q; YAML keeps only one, merge them", k.Value)
+			continue
+		}
+		m[k.Value] = v
+	}
+	return m
+}
+
+func (l *loader) str(n *yaml.Node, what string) string {
+	if n == nil {
+		return ""
+	}
+	if n.Kind != yaml.ScalarNode {
+		l.errorf(n, "%s must be a single value", what)
+		return ""
+	}
+	return n.Value
+}
+
+func (l *loader) strList(n *yaml.Node, what string) []string {
+	if n == nil {
+		return nil
+	}
+	if n.Kind == yaml.ScalarNode {
+		if n.Tag == "!!null" {
+			return nil
+		}
+		return []string{n.Value}
+	}
+	if n.Kind != yaml.SequenceNode {
+		l.errorf(n, "%s must be a list of values", what)
+		return nil
+	}
+	var out []string
+	for _, c := range n.Content {
+		c, ok := l.resolve(c)
+		if !ok {
+			continue
+		}
+		if c.Kind != yaml.ScalarNode {
+			l.errorf(c, "%s entries must be plain values", what)
+			continue
+		}
+		out = append(out, c.Value)
+	}
+	return out
+}
+
+func (l *loader) loadLogsource(n *yaml.Node) Logsource {
+	ls := Logsource{}
+	if n == nil {
+		return ls
+	}
+	ls.Pos = l.pos(n)
+	if n.Kind != yaml.MappingNode {
+		l.errorf(n, "logsource must be a mapping of category, product and service")
+		return ls
+	}
+	m := l.mapping(n)
+	ls.Category = l.str(m["category"], "logsource category")
+	ls.Product = l.str(m["product"], "logsource product")
+	ls.Service = l.str(m["service"], "logsource service")
+	ls.Definition = l.str(m["definition"], "logsource definition")
+	return ls
+}
+
+func (l *loader) loadRule(root *yaml.Node, keys map[string]*yaml.Node) *Rule {
+	r := &Rule{File: l.file, Pos: l.pos(root)}
+	r.Title = l.str(keys["title"], "title")
+	r.ID = l.str(keys["id"], "id")
+	r.Name = l.str(keys["name"], "name")
+	r.Status = l.str(keys["status"], "status")
+	r.Description = l.str(keys["description"], "description")
+	r.Author = l.str(keys["author"], "author")
+	r.Date = l.str(keys["date"], "date")
+	r.Modified = l.str(keys["modified"], "modified")
+	r.Level = l.str(keys["level"], "level")
+	r.Tags = l.strList(keys["tags"], "tags")
+	r.References = l.strList(keys["references"], "references")
+	r.Falsepositives = l.strList(keys["falsepositives"], "falsepositives")
+	r.Fields = l.strList(keys["fields"], "fields")
+	if keys["title"] == nil {
+		l.errorf(root, "rule has no title; add `title:`")
+	}
+	if keys["logsource"] == nil {
+		l.errorf(root, "rule has no logsource; add `logsource:` with a category, product or service")
+	}
+	r.Logsource = l.loadLogsource(keys["logsource"])
+	r.Detection = l.loadDetection(keys["detection"], "detection", nil)
+	return r
+}
+
+func (l *loader) loadFilter(root *yaml.Node, keys map[string]*yaml.Node) *Filter {
+	f := &Filter{File: l.file, Pos: l.pos(root)}
+	f.Title = l.str(keys["title"], "title")
+	f.ID = l.str(keys["id"], "id")
+	f.Name = l.str(keys["name"], "name")
+	f.Logsource = l.loadLogsource(keys["logsource"])
+	fn := keys["filter"]
+	if fn.Kind != yaml.MappingNode {
+		l.errorf(fn, "filter must be a mapping with `rules`, selections and `condition`")
+		return nil
+	}
+	var rulesNode *yaml.Node
+	f.Detection = l.loadDetection(fn, "filter", func(k string, v *yaml.Node) bool {
+		if k == "rules" {
+			rulesNode = v
+			return true
+		}
+		return false
+	})
+	if rulesNode == nil {
+		l.errorf(fn, "filter has no `rules` list; name the rule ids or names it applies to (or `any`)")
+		return nil
+	}
+	switch rulesNode.Kind {
+	case yaml.ScalarNode:
+		f.Rules = append(f.Rules, l.scalar(rulesNode))
+	case yaml.SequenceNode:
+		for _, c := range rulesNode.Content {
+			if c, ok := l.resolve(c); ok && c.Kind == yaml.ScalarNode {
+				f.Rules = append(f.Rules, l.scalar(c))
+			} else if ok {
+				l.errorf(c, "filter rules entries must be rule ids or names")
+			}
+		}
+	default:
+		l.errorf(rulesNode, "filter `rules` must be a list of rule ids or names")
+	}
+	return f
+}
+
+// loadDetection reads selections and the condition; extra lets the filter
+// loader claim its own keys.
+func (l *loader) loadDetection(n *yaml.Node, what string, extra func(string, *yaml.Node) bool) Detection {
+	d := Detection{Pos: l.pos(n)}
+	if n.Kind != yaml.MappingNode {
+		l.errorf(n, "%s must be a mapping of named selections and a condition", what)
+		return d
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, _ := l.resolve(n.Content[i])
+		v, _ := l.resolve(n.Content[i+1])
+		if k == nil || v == nil {
+			continue
+		}
+		if seen[k.Value] {
+			l.errorf(k, "duplicate key %q in %s; YAML keeps only one, rename it", k.Value, what)
+			continue
+		}
+		seen[k.Value] = true
+		switch k.Value {
+		case "condition":
+			d.Conditions = l.loadConditions(v)
+			continue
+		case "timeframe":
+			continue // obsolete; correlation rules carry time spans now
+		}
+		if extra != nil && extra(k.Value, v) {
+			continue
+		}
+		if s := l.loadSearch(k, v); s != nil {
+			d.Searches = append(d.Searches, s)
+		}
+	}
+	if len(d.Conditions) == 0 {
+		l.errorf(n, "%s has no condition; add `condition:` naming the selections", what)
+	}
+	return d
+}
+
+func (l *loader) loadConditions(v *yaml.Node) []Condition {
+	switch v.Kind {
+	case yaml.ScalarNode:
+		return []Condition{l.condition(v)}
+	case yaml.SequenceNode:
+		var out []Condition
+		for _, c := range v.Content {
+			if c, ok := l.resolve(c); ok && c.Kind == yaml.ScalarNode {
+				out = append(out, l.condition(c))
+			} else if ok {
+				l.errorf(c, "each condition must be a string")
+			}
+		}
+		return out
+	}
+	l.errorf(v, "condition must be a string or a list of strings")
+	return nil
+}
+
+func (l *loader) condition(n *yaml.Node) Condition {
+	p := l.pos(n)
+	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
+		p.Col++
+	}
+	return Condition{Text: n.Value, Pos: p}
+}
+
+func (l *loader) loadSearch(k, v *yaml.Node) *Search {
+	s := &Search{Name: k.Value, Pos: l.pos(k)}
+	switch v.Kind {
+	case yaml.MappingNode:
+		s.Alts = []Alt{{Pos: l.pos(v), Items: l.loadItems(v)}}
+	case yaml.SequenceNode:
+		if len(v.Content) == 0 {
+			l.errorf(v, "selection %q is an empty list; give it values", k.Value)
+			return nil
+		}
+		for _, c := range v.Content {
+			c, ok := l.resolve(c)
+			if !ok {
+				continue
+			}
+			switch c.Kind {
+			case yaml.MappingNode:
+				s.Alts = append(s.Alts, Alt{Pos: l.pos(c), Items: l.loadItems(c)})
+			case yaml.ScalarNode:
+				val := l.scalar(c)
+				s.Alts = append(s.Alts, Alt{Pos: l.pos(c), Keyword: &val})
+			default:
+				l.errorf(c, "selection %q entries must be maps or keyword strings", k.Value)
+			}
+		}
+	case yaml.ScalarNode:
+		if v.Tag == "!!null" {
+			l.errorf(v, "selection %q is empty; give it field: value pairs or keywords", k.Value)
+			return nil
+		}
+		val := l.scalar(v)
+		s.Alts = []Alt{{Pos: l.pos(v), Keyword: &val}}
+	}
+	return s
+}
+
+func (l *loader) loadItems(m *yaml.Node) []FieldItem {
+	var items []FieldItem
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, _ := l.resolve(m.Content[i])
+		v, _ := l.resolve(m.Content[i+1])
+		if k == nil || v == nil {
+			continue
+		}
+		if k.Kind != yaml.ScalarNode {
+			l.errorf(k, "field names must be plain strings")
+			continue
+		}
+		if seen[k.Value] {
+			l.errorf(k, "duplicate field %q in one selection; YAML keeps only one, use a list of values or `|all`", k.Value)
+			continue
+		}
+		seen[k.Value] = true
+		it := FieldItem{Pos: l.pos(k), Key: k.Value}
+		parts := strings.Split(k.Value, "|")
+		it.Field = parts[0]
+		col := k.Column + len(parts[0])
+		if k.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
+			col++
+		}
+		for _, p := range parts[1:] {
+			it.Modifiers = append(it.Modifiers, Modifier{Name: p, Pos: diag.Pos{File: l.file, Line: k.Line, Col: col + 1}})
+			col += 1 + len(p)
+		}
+		switch v.Kind {
+		case yaml.ScalarNode:
+			it.Values = []Value{l.scalar(v)}
+		case yaml.SequenceNode:
+			it.List = true
+			for _, c := range v.Content {
+				c, ok := l.resolve(c)
+				if !ok {
+					continue
+				}
+				if c.Kind != yaml.ScalarNode {
+					l.errorf(c, "values of %q must be plain values, not nested lists or maps", k.Value)
+					continue
+				}
+				it.Values = append(it.Values, l.scalar(c))
+			}
+			if len(v.Content) == 0 {
+				l.errorf(v, "field %q has an empty list of values", k.Value)
+				continue
+			}
+		default:
+			l.errorf(v, "value of %q must be a value or a list of values, not a map", k.Value)
+			continue
+		}
+		items = append(items, it)
+	}
+	return items
+}
+
+var (
+	intRE   = regexp.MustCompile(`^[-+]?(0|[1-9][0-9]*)$`)
+	floatRE = regexp.MustCompile(`^[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$`)
+)
+
+// scalar reads a value as written: only plain (unquoted) scalars can be
+// numbers, booleans or null, and a number with leading zeros stays a string.
+func (l *loader) scalar(n *yaml.Node) Value {
+	v := Value{Pos: l.pos(n), Raw: n.Value, Kind: String}
+	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+		v.Pos.Col++
+		return v
+	}
+	if n.Tag != "" && n.Tag != "!!str" && n.Tag != "!!int" && n.Tag != "!!float" && n.Tag != "!!bool" && n.Tag != "!!null" {
+		return v
+	}
+	switch s := n.Value; {
+	case s == "" || s == "~" || s == "null" || s == "Null" || s == "NULL":
+		if n.Tag == "!!null" {
+			v.Kind = Null
+		}
+	case s == "true" || s == "True" || s == "TRUE" || s == "false" || s == "False" || s == "FALSE":
+		v.Kind = Bool
+	case intRE.MatchString(s):
+		v.Kind = Int
+	case floatRE.MatchString(s):
+		v.Kind = Float
+	}
+	return v
+}

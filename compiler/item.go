@@ -270,7 +270,7 @@ func (c *ruleCompiler) regex(field string, v sigma.Value, plan *itemPlan) (ir.Ex
 	}
 	if _, err := regexp.Compile(src); err != nil {
 		msg := err.Error()
-		if strings.Contains(msg, "invalid or unsupported Perl syntax") || strings.Contains(msg, "escape sequence") {
+		if lookaroundRE.MatchString(v.Raw) {
 			msg += " (RE2 has no lookaround or backreferences; rewrite the expression without them)"
 		}
 		c.errorf(v.Pos, "regular expression does not compile: %s", msg)
@@ -314,6 +314,12 @@ func (c *ruleCompiler) stringAlternatives(field string, v sigma.Value, plan *ite
 		}
 		pats = next
 	}
+	cased := plan.cased
+	for _, t := range plan.transforms {
+		if t.Name == "base64" || t.Name == "base64offset" {
+			cased = true // base64 text is case-sensitive: folding it would match other bytes
+		}
+	}
 	var out []ir.Expr
 	seen := map[string]bool{}
 	for _, p := range pats {
@@ -325,10 +331,13 @@ func (c *ruleCompiler) stringAlternatives(field string, v sigma.Value, plan *ite
 			continue
 		}
 		seen[key] = true
-		out = append(out, &ir.Match{Node: ir.Node{Pos: v.Pos}, Field: field, Pattern: p, Cased: plan.cased})
+		out = append(out, &ir.Match{Node: ir.Node{Pos: v.Pos}, Field: field, Pattern: p, Cased: cased})
 	}
 	return out
 }
+
+// lookaroundRE spots the PCRE features RE2 lacks, to say so in the error.
+var lookaroundRE = regexp.MustCompile(`\(\?<?[=!]|\\[1-9]|\(\?>|\(\?P?=`)
 
 var placeholderRE = regexp.MustCompile(`%[A-Za-z0-9_.\-]+%`)
 

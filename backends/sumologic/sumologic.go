@@ -174,7 +174,7 @@ func match(n *ir.Match, warns *[]*diag.Diagnostic) (string, error) {
 		return fmt.Sprintf("%s = %s", subject, text.Quote(lit)), nil
 	}
 	if globSafe(p) {
-		return fmt.Sprintf("%s matches %s", subject, text.Quote(p.String())), nil
+		return fmt.Sprintf("%s matches %s", subject, text.Quote(globString(p))), nil
 	}
 	body := text.PatternRegex(p, "^", "$", "(?s:.*)")
 	return fmt.Sprintf("%s matches /(?s)%s/", subject, body), nil
@@ -183,12 +183,29 @@ func match(n *ir.Match, warns *[]*diag.Diagnostic) (string, error) {
 // globSafe reports whether a pattern can be a Sumo `matches` string: only
 // `*` wildcards and no literal star (Sumo has no `?` and no escape for `*`).
 func globSafe(p ir.Pattern) bool {
-	for _, s := range p {
+	for i, s := range p {
 		if s.Kind == ir.One || (s.Kind == ir.Lit && strings.Contains(s.Text, "*")) {
+			return false
+		}
+		// A backslash right before a wildcard could read as an escape.
+		if s.Kind == ir.Lit && strings.HasSuffix(s.Text, `\`) && i+1 < len(p) {
 			return false
 		}
 	}
 	return true
+}
+
+// globString writes a glob-safe pattern as Sumo matches text.
+func globString(p ir.Pattern) string {
+	var b strings.Builder
+	for _, s := range p {
+		if s.Kind == ir.Star {
+			b.WriteByte('*')
+		} else {
+			b.WriteString(s.Text)
+		}
+	}
+	return b.String()
 }
 
 // list renders exact values of one field as an `in` list.

@@ -41,6 +41,10 @@ func Simplify(e Expr) Expr {
 			return in.Arg
 		case *Const:
 			return &Const{Node: n.Node, Value: !in.Value}
+		case *Exists: // absent or null is exactly Null
+			return &Null{Node: n.Node, Field: in.Field}
+		case *Null:
+			return &Exists{Node: n.Node, Field: in.Field}
 		}
 		return &Not{Node: n.Node, Arg: inner}
 	default:

@@ -1,0 +1,157 @@
+// Package golden holds the golden test cases: one folder per case with a
+// rule, sample logs and the expected output of every backend, the evaluator
+// and the IR printer. `go test ./golden -update` rewrites the expectations.
+package golden
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/sigc-project/sigc/backends"
+	"github.com/sigc-project/sigc/compiler"
+	"github.com/sigc-project/sigc/compiler/ir"
+	"github.com/sigc-project/sigc/eval"
+	"github.com/sigc-project/sigc/eval/logs"
+	"github.com/sigc-project/sigc/sigma"
+)
+
+// Case is one golden folder.
+type Case struct {
+	Name string
+	Dir  string
+}
+
+// Cases lists the case folders under dir (folders holding a rule.yml).
+func Cases(dir string) ([]Case, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []Case
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		d := filepath.Join(dir, e.Name())
+		if _, err := os.Stat(filepath.Join(d, "rule.yml")); err == nil {
+			out = append(out, Case{Name: e.Name(), Dir: d})
+		}
+	}
+	return out, nil
+}
+
+// Compiled is the outcome of compiling a case's rule file.
+type Compiled struct {
+	Rules []*ir.Rule
+	IR    string // ir.txt: the IR dump or the diagnostics
+}
+
+// Compile loads rule.yml (and pipeline.yml when present).
+func (c Case) Compile() Compiled {
+	var opts compiler.Options
+	if p := filepath.Join(c.Dir, "pipeline.yml"); exists(p) {
+		pl, err := compiler.LoadPipeline(p)
+		if err != nil {
+			return Compiled{IR: relative(c.Dir, err.Error()) + "\n"}
+		}
+		opts.Pipeline = pl
+	}
+	f := sigma.LoadFile(filepath.Join(c.Dir, "rule.yml"), nil)
+	var b strings.Builder
+	for _, d := range f.Diags {
+		b.WriteString(relative(c.Dir, d.Error()) + "\n")
+	}
+	var rules []*ir.Rule
+	for _, res := range compiler.Compile(f.Collection, opts) {
+		for _, d := range res.Diags {
+			b.WriteString(relative(c.Dir, d.Error()) + "\n")
+		}
+		if res.Rule != nil {
+			rules = append(rules, res.Rule)
+			b.WriteString(ir.PrintRule(res.Rule))
+		}
+	}
+	return Compiled{Rules: rules, IR: b.String()}
+}
+
+// Render renders every rule for one backend: the queries, or the error.
+func Render(b backends.Backend, dir string, rules []*ir.Rule) (out string, isErr bool) {
+	var sb strings.Builder
+	for i, r := range rules {
+		qs, warns, err := b.Render(r)
+		if err != nil {
+			return relative(dir, err.Error()) + "\n", true
+		}
+		if i > 0 {
+			sb.WriteString("\n")
+		}
+		for _, w := range warns {
+			sb.WriteString("# " + relative(dir, w.Error()) + "\n")
+		}
+		sb.WriteString(strings.Join(qs, "\n\n") + "\n")
+	}
+	return sb.String(), false
+}
+
+// LogFiles lists the case's sample logs (logs.*), sorted.
+func (c Case) LogFiles() []string {
+	m, _ := filepath.Glob(filepath.Join(c.Dir, "logs.*"))
+	sort.Strings(m)
+	return m
+}
+
+// Match is one evaluator match as recorded in eval.jsonl.
+type Match struct {
+	RuleID string `json:"rule_id"`
+	File   string `json:"file"`
+	Line   int    `json:"line"`
+}
+
+// Evaluate runs the rules over the case's logs.
+func Evaluate(dir string, rules []*ir.Rule, files []string) (string, error) {
+	eng, err := eval.New(rules)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for _, f := range files {
+		r, closer, err := logs.Open(f, "auto", nil)
+		if err != nil {
+			return "", err
+		}
+		for {
+			rec, err := r.Next()
+			if err != nil {
+				if re, ok := err.(*logs.RecordError); ok {
+					fmt.Fprintf(&b, "# %s\n", relative(dir, re.Error()))
+					continue
+				}
+				break
+			}
+			ev := eval.Prepare(rec.Fields, eval.Options{EventLog: true})
+			eng.Each(ev, func(m *eval.Rule) {
+				id := m.IR.ID
+				if id == "" {
+					id = m.IR.Name
+				}
+				line, _ := json.Marshal(Match{RuleID: id, File: filepath.Base(f), Line: rec.Line})
+				b.Write(line)
+				b.WriteByte('\n')
+			})
+		}
+		closer.Close()
+	}
+	return b.String(), nil
+}
+
+func exists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// relative strips the case directory from messages so golden files do not
+// depend on where the checkout lives.
+func relative(dir, msg string) string {
+	return strings.ReplaceAll(msg, dir+string(filepath.Separator), "")
+}

@@ -51,6 +51,11 @@ func loadRules(paths []string, pipelines []string, stdin io.Reader, rep *reporte
 		return nil, exitError{1}
 	}
 	out := &loaded{}
+	for _, d := range diags {
+		if d.Severity == diag.Error {
+			out.loadFailed++
+		}
+	}
 	var loadedFiles []*sigma.File
 	for _, f := range files {
 		lf := sigma.LoadFile(f, stdin)

@@ -157,11 +157,12 @@ func (l *loader) loadDocument(doc *yaml.Node, out *Collection) {
 	case keys["correlation"] != nil:
 		l.errorf(keys["correlation"], "correlation rules are not supported yet; they are planned (issue 3)")
 	case keys["filter"] != nil && keys["detection"] == nil:
-		if f := l.loadFilter(root, keys); f != nil {
+		// A document with errors is reported, never half-used.
+		if f := l.loadFilter(root, keys); f != nil && len(l.diags) == 0 {
 			out.Filters = append(out.Filters, f)
 		}
 	case keys["detection"] != nil:
-		if r := l.loadRule(root, keys); r != nil {
+		if r := l.loadRule(root, keys); r != nil && len(l.diags) == 0 {
 			out.Rules = append(out.Rules, r)
 		}
 	default:

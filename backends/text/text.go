@@ -76,17 +76,25 @@ func (d *Dialect) render(e ir.Expr) (string, error) {
 }
 
 // join renders args with a token, grouping compound children (and/or
-// precedence differs between targets, so nesting is always explicit).
+// precedence differs between targets, so nesting is always explicit). In an
+// OR, matches on one field are folded into the dialect's list form, placed
+// where the first of them stood.
 func (d *Dialect) join(args []ir.Expr, tok string, isOr bool) (string, error) {
-	parts := make([]string, 0, len(args))
+	var folded map[ir.Expr]string // first member -> list text; others -> ""
 	if isOr && d.List != nil {
 		var err error
-		args, parts, err = d.foldLists(args)
-		if err != nil {
+		if folded, err = d.foldLists(args); err != nil {
 			return "", err
 		}
 	}
+	parts := make([]string, 0, len(args))
 	for _, a := range args {
+		if s, ok := folded[a]; ok {
+			if s != "" {
+				parts = append(parts, s)
+			}
+			continue
+		}
 		s, err := d.render(a)
 		if err != nil {
 			return "", err
@@ -102,20 +110,18 @@ func (d *Dialect) join(args []ir.Expr, tok string, isOr bool) (string, error) {
 	return strings.Join(parts, tok), nil
 }
 
-// foldLists gathers runs of matches on the same field and hands them to the
-// dialect's List hook; the rest are returned to render one by one.
-func (d *Dialect) foldLists(args []ir.Expr) ([]ir.Expr, []string, error) {
+// foldLists gathers matches on the same field and hands each group to the
+// dialect's List hook.
+func (d *Dialect) foldLists(args []ir.Expr) (map[ir.Expr]string, error) {
 	type key struct {
 		field string
 		cased bool
 	}
 	groups := map[key][]ir.Expr{}
 	var order []key
-	var rest []ir.Expr
 	for _, a := range args {
 		m, ok := a.(*ir.Match)
 		if !ok || m.Field == "" {
-			rest = append(rest, a)
 			continue
 		}
 		k := key{m.Field, m.Cased}
@@ -124,23 +130,22 @@ func (d *Dialect) foldLists(args []ir.Expr) ([]ir.Expr, []string, error) {
 		}
 		groups[k] = append(groups[k], a)
 	}
-	var parts []string
-	var kept []ir.Expr
+	out := map[ir.Expr]string{}
 	for _, k := range order {
 		g := groups[k]
 		if len(g) < 2 {
-			kept = append(kept, g...)
 			continue
 		}
 		s, ok, err := d.List(g)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if ok {
-			parts = append(parts, s)
-		} else {
-			kept = append(kept, g...)
+			out[g[0]] = s
+			for _, other := range g[1:] {
+				out[other] = ""
+			}
 		}
 	}
-	return append(kept, rest...), parts, nil
+	return out, nil
 }

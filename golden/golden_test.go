@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/sigc-project/sigc/backends"
+	"github.com/sigc-project/sigc/compiler/ir"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -37,6 +38,25 @@ func TestGolden(t *testing.T) {
 					ext = ".err"
 				}
 				want[b.Name()+ext] = out
+				if isErr || len(c.LogFiles()) == 0 {
+					continue
+				}
+				// The target's reference grammar must accept every query, and
+				// its interpreter must select the same events as the
+				// evaluator; known, documented differences are recorded.
+				queries := map[*ir.Rule][]string{}
+				for _, r := range comp.Rules {
+					qs, _, _ := b.Render(r)
+					queries[r] = qs
+				}
+				diff, err := Differential(b.Name(), queries, c.LogFiles())
+				if err != nil {
+					t.Errorf("%s: %v", b.Name(), err)
+					continue
+				}
+				if diff != "" {
+					want[b.Name()+".divergence.txt"] = diff
+				}
 			}
 			if files := c.LogFiles(); len(files) > 0 {
 				out, err := Evaluate(c.Dir, comp.Rules, files)

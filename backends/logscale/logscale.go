@@ -164,7 +164,9 @@ func match(n *ir.Match, warns *[]*diag.Diagnostic) (string, error) {
 	if shape == ir.ShapeAny && n.Field != "" {
 		return f + "=*", nil
 	}
-	if shape == ir.ShapeExact && n.Cased {
+	// `=` treats `*` in the string as a wildcard, and control characters
+	// have no documented string escape: those go to the regex form.
+	if shape == ir.ShapeExact && n.Cased && !strings.ContainsAny(lit, "*") && !hasControl(lit) {
 		return f + "=" + text.Quote(lit), nil
 	}
 	flags := ""
@@ -186,7 +188,7 @@ func list(args []ir.Expr) (string, bool, error) {
 		m := a.(*ir.Match)
 		shape, lit := m.Pattern.Shape()
 		// in() values treat `*` as a wildcard; backslashes are left to regex.
-		if shape != ir.ShapeExact || strings.ContainsAny(lit, `*\`) || lit == "" {
+		if shape != ir.ShapeExact || strings.ContainsAny(lit, `*\`) || lit == "" || hasControl(lit) {
 			return "", false, nil
 		}
 		vals = append(vals, text.Quote(lit))
@@ -201,4 +203,13 @@ func list(args []ir.Expr) (string, bool, error) {
 		ic = ""
 	}
 	return fmt.Sprintf("in(field=%s, values=[%s]%s)", text.Quote(f), strings.Join(vals, ", "), ic), true, nil
+}
+
+func hasControl(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return true
+		}
+	}
+	return false
 }

@@ -1,0 +1,386 @@
+// Package cqlcheck is a grammar and reference interpreter for the subset of
+// the LogScale query language that sigc emits, written from CrowdStrike's
+// documentation (operators, regex flags, in(), cidr(), test(), lower()).
+// No LogScale parser can run here, so tests use it to check that every
+// rendered query parses and selects the same events as the evaluator. It is
+// strict on purpose: `and` and `or` may not be mixed without parentheses, and
+// strings accept only the escapes the docs describe.
+package cqlcheck
+
+import (
+	"fmt"
+	"net/netip"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/alecthomas/participle/v2"
+	"github.com/alecthomas/participle/v2/lexer"
+)
+
+// Event is a flat event: field name to its values (array elements share a
+// name), and the raw text for @rawstring.
+type Event struct {
+	Fields map[string][]string
+	Raw    string
+}
+
+type query struct {
+	Or *orExpr `parser:"@@"`
+}
+
+type orExpr struct {
+	Left  *andExpr   `parser:"@@"`
+	Right []*andExpr `parser:"( \"or\" @@ )*"`
+}
+
+type andExpr struct {
+	Left  *notExpr   `parser:"@@"`
+	Right []*notExpr `parser:"( \"and\" @@ )*"`
+}
+
+type notExpr struct {
+	Not  *notExpr `parser:"  ( \"not\" | \"!\" ) @@"`
+	Prim *primary `parser:"| @@"`
+}
+
+type primary struct {
+	Group *orExpr  `parser:"  \"(\" @@ \")\""`
+	Test  *testFn  `parser:"| \"test\" \"(\" @@ \")\""`
+	In    *inFn    `parser:"| \"in\" \"(\" @@ \")\""`
+	CIDR  *cidrFn  `parser:"| \"cidr\" \"(\" @@ \")\""`
+	Cmp   *compare `parser:"| @@"`
+}
+
+type compare struct {
+	Field  string  `parser:"@Ident"`
+	Op     string  `parser:"@( \"!=\" | \"=\" )"`
+	Star   bool    `parser:"(  @\"*\""`
+	Regex  *string `parser:"  | @Regex"`
+	String *string `parser:"  | @String"`
+	Number *string `parser:"  | @Number )"`
+}
+
+type inFn struct {
+	Field      string    `parser:"\"field\" \"=\" @String \",\""`
+	Values     []string  `parser:"\"values\" \"=\" \"[\" @String ( \",\" @String )* \"]\""`
+	IgnoreCase *string   `parser:"( \",\" \"ignoreCase\" \"=\" @( \"true\" | \"false\" ) )?"`
+}
+
+type cidrFn struct {
+	Field  string `parser:"@Ident \",\""`
+	Subnet string `parser:"\"subnet\" \"=\" @String"`
+}
+
+type testFn struct {
+	Left  *operand `parser:"@@"`
+	Op    string   `parser:"@( \"==\" | \"!=\" | \"<=\" | \">=\" | \"<\" | \">\" )"`
+	Right *operand `parser:"@@"`
+}
+
+type operand struct {
+	Lower  *string `parser:"  \"lower\" \"(\" @Ident \")\""`
+	Number *string `parser:"| @Number"`
+	Field  *string `parser:"| @Ident"`
+}
+
+var cqlLexer = lexer.MustSimple([]lexer.SimpleRule{
+	{Name: "String", Pattern: `"(\\.|[^"\\])*"`},
+	{Name: "Regex", Pattern: `/(\\.|[^/\\\n])*/[imdgF]*`},
+	{Name: "Number", Pattern: `-?[0-9]+(\.[0-9]+)?`},
+	{Name: "Ident", Pattern: `[A-Za-z_@#][A-Za-z0-9_.@#\[\]:\-]*`},
+	{Name: "Op", Pattern: `!=|==|<=|>=|[=<>!*(),\[\]]`},
+	{Name: "whitespace", Pattern: `\s+`},
+})
+
+var parser = participle.MustBuild[query](participle.Lexer(cqlLexer), participle.UseLookahead(4))
+
+// Query is a parsed, checked LogScale filter.
+type Query struct{ q *query }
+
+// Parse checks a query against the grammar and the strictness rules.
+func Parse(src string) (*Query, error) {
+	q, err := parser.ParseString("", src)
+	if err != nil {
+		return nil, err
+	}
+	if err := check(q.Or); err != nil {
+		return nil, err
+	}
+	return &Query{q: q}, nil
+}
+
+// check enforces explicit grouping and validates literals.
+func check(o *orExpr) error {
+	if len(o.Right) > 0 {
+		for _, a := range append([]*andExpr{o.Left}, o.Right...) {
+			if len(a.Right) > 0 {
+				return fmt.Errorf("`and` inside `or` without parentheses: precedence is ambiguous")
+			}
+		}
+	}
+	for _, a := range append([]*andExpr{o.Left}, o.Right...) {
+		for _, n := range append([]*notExpr{a.Left}, a.Right...) {
+			if err := checkNot(n); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func checkNot(n *notExpr) error {
+	for n.Not != nil {
+		n = n.Not
+	}
+	p := n.Prim
+	switch {
+	case p.Group != nil:
+		return check(p.Group)
+	case p.Cmp != nil:
+		if p.Cmp.String != nil {
+			_, err := unquote(*p.Cmp.String)
+			return err
+		}
+		if p.Cmp.Regex != nil {
+			_, err := compileRegex(*p.Cmp.Regex)
+			return err
+		}
+	case p.In != nil:
+		for _, v := range append([]string{p.In.Field}, p.In.Values...) {
+			if _, err := unquote(v); err != nil {
+				return err
+			}
+		}
+	case p.CIDR != nil:
+		s, err := unquote(p.CIDR.Subnet)
+		if err != nil {
+			return err
+		}
+		if _, err := netip.ParsePrefix(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unquote accepts only the documented escapes \" and \\.
+func unquote(s string) (string, error) {
+	body := s[1 : len(s)-1]
+	var b strings.Builder
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if c == '\\' {
+			if i+1 >= len(body) || (body[i+1] != '"' && body[i+1] != '\\') {
+				return "", fmt.Errorf("undocumented string escape in %s", s)
+			}
+			i++
+			c = body[i]
+		} else if c < 0x20 {
+			return "", fmt.Errorf("raw control character in string %s", s)
+		}
+		b.WriteByte(c)
+	}
+	return b.String(), nil
+}
+
+// compileRegex maps /body/flags to Go's RE2 (the evaluator's engine): i is
+// case-insensitive, m multi-line, d dot-all.
+func compileRegex(lit string) (*regexp.Regexp, error) {
+	end := strings.LastIndexByte(lit, '/')
+	body, flags := lit[1:end], lit[end+1:]
+	body = strings.ReplaceAll(body, `\/`, `/`)
+	goFlags := ""
+	for _, f := range flags {
+		switch f {
+		case 'i':
+			goFlags += "i"
+		case 'm':
+			goFlags += "m"
+		case 'd':
+			goFlags += "s"
+		default:
+			return nil, fmt.Errorf("flag %q is not used by sigc", f)
+		}
+	}
+	if goFlags != "" {
+		body = "(?" + goFlags + ")" + body
+	}
+	return regexp.Compile(body)
+}
+
+// Match evaluates the query on one event with LogScale semantics: a
+// comparison on a missing field fails except `!=`; `=` on a string is
+// case-sensitive with `*` as wildcard.
+func (q *Query) Match(ev *Event) bool { return evalOr(q.q.Or, ev) }
+
+func evalOr(o *orExpr, ev *Event) bool {
+	if evalAnd(o.Left, ev) {
+		return true
+	}
+	for _, a := range o.Right {
+		if evalAnd(a, ev) {
+			return true
+		}
+	}
+	return false
+}
+
+func evalAnd(a *andExpr, ev *Event) bool {
+	if !evalNot(a.Left, ev) {
+		return false
+	}
+	for _, n := range a.Right {
+		if !evalNot(n, ev) {
+			return false
+		}
+	}
+	return true
+}
+
+func evalNot(n *notExpr, ev *Event) bool {
+	if n.Not != nil {
+		return !evalNot(n.Not, ev)
+	}
+	p := n.Prim
+	switch {
+	case p.Group != nil:
+		return evalOr(p.Group, ev)
+	case p.Cmp != nil:
+		return evalCmp(p.Cmp, ev)
+	case p.In != nil:
+		field, _ := unquote(p.In.Field)
+		ic := p.In.IgnoreCase != nil && *p.In.IgnoreCase == "true"
+		for _, v := range ev.Fields[field] {
+			for _, raw := range p.In.Values {
+				want, _ := unquote(raw)
+				if globMatch(want, v, ic) {
+					return true
+				}
+			}
+		}
+		return false
+	case p.CIDR != nil:
+		s, _ := unquote(p.CIDR.Subnet)
+		prefix, _ := netip.ParsePrefix(s)
+		for _, v := range ev.Fields[p.CIDR.Field] {
+			if a, err := netip.ParseAddr(v); err == nil && prefix.Contains(a.Unmap()) {
+				return true
+			}
+		}
+		return false
+	case p.Test != nil:
+		return evalTest(p.Test, ev)
+	}
+	panic("cqlcheck: empty primary")
+}
+
+func values(ev *Event, field string) []string {
+	if field == "@rawstring" {
+		return []string{ev.Raw}
+	}
+	return ev.Fields[field]
+}
+
+func evalCmp(c *compare, ev *Event) bool {
+	vals := values(ev, c.Field)
+	if c.Op == "!=" {
+		if c.Star {
+			return len(vals) == 0
+		}
+		panic("cqlcheck: sigc emits != only with *")
+	}
+	if c.Star {
+		return len(vals) > 0
+	}
+	for _, v := range vals {
+		switch {
+		case c.Regex != nil:
+			re, _ := compileRegex(*c.Regex)
+			if re.MatchString(v) {
+				return true
+			}
+		case c.String != nil:
+			want, _ := unquote(*c.String)
+			if globMatch(want, v, false) {
+				return true
+			}
+		case c.Number != nil:
+			if v == *c.Number {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// globMatch matches a value against a string with `*` wildcards.
+func globMatch(pattern, v string, ignoreCase bool) bool {
+	var re strings.Builder
+	re.WriteString(`(?s)\A`)
+	if ignoreCase {
+		re.WriteString(`(?i)`)
+	}
+	for i, part := range strings.Split(pattern, "*") {
+		if i > 0 {
+			re.WriteString(".*")
+		}
+		re.WriteString(regexp.QuoteMeta(part))
+	}
+	re.WriteString(`\z`)
+	return regexp.MustCompile(re.String()).MatchString(v)
+}
+
+func evalTest(t *testFn, ev *Event) bool {
+	left, lok := operandValue(t.Left, ev)
+	right, rok := operandValue(t.Right, ev)
+	if !lok || !rok {
+		return false
+	}
+	lf, lerr := strconv.ParseFloat(left, 64)
+	rf, rerr := strconv.ParseFloat(right, 64)
+	if lerr == nil && rerr == nil {
+		switch t.Op {
+		case "==":
+			return lf == rf
+		case "!=":
+			return lf != rf
+		case "<":
+			return lf < rf
+		case "<=":
+			return lf <= rf
+		case ">":
+			return lf > rf
+		case ">=":
+			return lf >= rf
+		}
+	}
+	switch t.Op {
+	case "==":
+		return left == right
+	case "!=":
+		return left != right
+	}
+	return false
+}
+
+// operandValue reads a test() operand; a missing field is the empty string
+// in LogScale expressions (so sigc guards field references with f=*).
+func operandValue(o *operand, ev *Event) (string, bool) {
+	switch {
+	case o.Number != nil:
+		return *o.Number, true
+	case o.Lower != nil:
+		v := ev.Fields[*o.Lower]
+		if len(v) == 0 {
+			return "", true
+		}
+		return strings.ToLower(v[0]), true
+	default:
+		v := ev.Fields[*o.Field]
+		if len(v) == 0 {
+			return "", true
+		}
+		return v[0], true
+	}
+}

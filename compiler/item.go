@@ -254,16 +254,8 @@ func (c *ruleCompiler) compileItem(it *sigma.FieldItem) ir.Expr {
 }
 
 func (c *ruleCompiler) regex(field string, v sigma.Value, plan *itemPlan) (ir.Expr, bool) {
-	flags := ""
-	if plan.reI {
-		flags += "i"
-	}
-	if plan.reM {
-		flags += "m"
-	}
-	if plan.reS {
-		flags += "s"
-	}
+	re := &ir.Regex{Node: ir.Node{Pos: v.Pos}, Field: field, Pattern: v.Raw, IgnoreCase: plan.reI, Multiline: plan.reM, DotAll: plan.reS}
+	flags := re.Flags()
 	src := v.Raw
 	if flags != "" {
 		src = "(?" + flags + ")" + src
@@ -276,7 +268,7 @@ func (c *ruleCompiler) regex(field string, v sigma.Value, plan *itemPlan) (ir.Ex
 		c.errorf(v.Pos, "regular expression does not compile: %s", msg)
 		return nil, false
 	}
-	return &ir.Regex{Node: ir.Node{Pos: v.Pos}, Field: field, Pattern: v.Raw, IgnoreCase: plan.reI, Multiline: plan.reM, DotAll: plan.reS}, true
+	return re, true
 }
 
 func parseCIDR(s string) (netip.Prefix, error) {

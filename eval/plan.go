@@ -92,16 +92,7 @@ func plan(e ir.Expr) (matcher, error) {
 	case *ir.Match:
 		return &strM{field: n.Field, keyword: n.Field == "", test: patternTest(n.Pattern, n.Cased)}, nil
 	case *ir.Regex:
-		flags := ""
-		if n.IgnoreCase {
-			flags += "i"
-		}
-		if n.Multiline {
-			flags += "m"
-		}
-		if n.DotAll {
-			flags += "s"
-		}
+		flags := n.Flags()
 		src := n.Pattern
 		if flags != "" {
 			src = "(?" + flags + ")" + src

@@ -63,42 +63,27 @@ func Differential(target string, queries map[*ir.Rule][]string, files []string) 
 		return "", err
 	}
 	var out strings.Builder
-	for _, f := range files {
-		r, closer, err := logs.Open(f, "auto", nil)
-		if err != nil {
-			return "", err
-		}
-		for {
-			rec, err := r.Next()
-			if err != nil {
-				if _, ok := err.(*logs.RecordError); ok {
-					continue
-				}
-				break
-			}
-			ev := eval.Prepare(rec.Fields, eval.Options{EventLog: true})
-			flat := flatEvent{fields: map[string][]string{}, raw: string(rec.Raw)}
-			for k, vs := range ev.Fields {
-				for _, v := range vs {
-					if !v.Null {
-						flat.fields[k] = append(flat.fields[k], v.Str)
-					}
-				}
-			}
-			for i, pr := range eng.Rules {
-				want := pr.Matches(ev)
-				got := false
-				for _, m := range matchers[rules[i]] {
-					got = got || m(flat)
-				}
-				if got != want {
-					fmt.Fprintf(&out, "%s:%d rule %s: evaluator %v, %s %v\n", baseName(f), rec.Line, rules[i].ID, want, target, got)
+	err = eachRecord(files, func(f string, rec *logs.Record, ev *eval.Event) {
+		flat := flatEvent{fields: map[string][]string{}, raw: string(rec.Raw)}
+		for k, vs := range ev.Fields {
+			for _, v := range vs {
+				if !v.Null {
+					flat.fields[k] = append(flat.fields[k], v.Str)
 				}
 			}
 		}
-		closer.Close()
-	}
-	return out.String(), nil
+		for i, pr := range eng.Rules {
+			want := pr.Matches(ev)
+			got := false
+			for _, m := range matchers[rules[i]] {
+				got = got || m(flat)
+			}
+			if got != want {
+				fmt.Fprintf(&out, "%s:%d rule %s: evaluator %v, %s %v\n", baseName(f), rec.Line, rules[i].ID, want, target, got)
+			}
+		}
+	}, func(*logs.RecordError) {})
+	return out.String(), err
 }
 
 func baseName(p string) string {

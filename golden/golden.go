@@ -118,34 +118,44 @@ func Evaluate(dir string, rules []*ir.Rule, files []string) (string, error) {
 		return "", err
 	}
 	var b strings.Builder
+	err = eachRecord(files, func(f string, rec *logs.Record, ev *eval.Event) {
+		eng.Each(ev, func(m *eval.Rule) {
+			id := m.IR.ID
+			if id == "" {
+				id = m.IR.Name
+			}
+			line, _ := json.Marshal(Match{RuleID: id, File: filepath.Base(f), Line: rec.Line})
+			b.Write(line)
+			b.WriteByte('\n')
+		})
+	}, func(re *logs.RecordError) {
+		fmt.Fprintf(&b, "# %s\n", relative(dir, re.Error()))
+	})
+	return b.String(), err
+}
+
+// eachRecord reads every record of the files (format sniffed), prepares it
+// with the EventLog mapping and calls fn; bad records go to bad.
+func eachRecord(files []string, fn func(file string, rec *logs.Record, ev *eval.Event), bad func(*logs.RecordError)) error {
 	for _, f := range files {
 		r, closer, err := logs.Open(f, "auto", nil)
 		if err != nil {
-			return "", err
+			return err
 		}
 		for {
 			rec, err := r.Next()
 			if err != nil {
 				if re, ok := err.(*logs.RecordError); ok {
-					fmt.Fprintf(&b, "# %s\n", relative(dir, re.Error()))
+					bad(re)
 					continue
 				}
 				break
 			}
-			ev := eval.Prepare(rec.Fields, eval.Options{EventLog: true})
-			eng.Each(ev, func(m *eval.Rule) {
-				id := m.IR.ID
-				if id == "" {
-					id = m.IR.Name
-				}
-				line, _ := json.Marshal(Match{RuleID: id, File: filepath.Base(f), Line: rec.Line})
-				b.Write(line)
-				b.WriteByte('\n')
-			})
+			fn(f, rec, eval.Prepare(rec.Fields, eval.Options{EventLog: true}))
 		}
 		closer.Close()
 	}
-	return b.String(), nil
+	return nil
 }
 
 func exists(p string) bool { _, err := os.Stat(p); return err == nil }

@@ -178,15 +178,7 @@ func TestSigmaHQRegressionNeedsMapping(t *testing.T) {
 }
 
 func runRegression(t *testing.T, mapping bool) (passed, total int, failures []string) {
-	byID := map[string]*ir.Rule{}
-	for _, f := range corpusFiles(t, ruleDirs) {
-		lf := sigma.LoadFile(f, nil)
-		for _, res := range compiler.Compile(lf.Collection, compiler.Options{}) {
-			if res.Rule != nil {
-				byID[res.Rule.ID] = res.Rule
-			}
-		}
-	}
+	byID := corpusRulesByID(t)
 	var infos []string
 	filepath.WalkDir(filepath.Join(corpusRoot, "regression_data"), func(p string, d os.DirEntry, err error) error {
 		if err == nil && d.Name() == "info.yml" {
@@ -266,15 +258,7 @@ func countMatches(rule *ir.Rule, path string, mapping bool) (int, error) {
 // the same events as the evaluator.
 func TestSigmaHQRegressionDifferential(t *testing.T) {
 	needCorpus(t)
-	byID := map[string]*ir.Rule{}
-	for _, f := range corpusFiles(t, ruleDirs) {
-		lf := sigma.LoadFile(f, nil)
-		for _, res := range compiler.Compile(lf.Collection, compiler.Options{}) {
-			if res.Rule != nil {
-				byID[res.Rule.ID] = res.Rule
-			}
-		}
-	}
+	byID := corpusRulesByID(t)
 	samples, _ := filepath.Glob(filepath.Join(corpusRoot, "regression_data", "*", "*", "*", "*", "*.json"))
 	more, _ := filepath.Glob(filepath.Join(corpusRoot, "regression_data", "*", "*", "*", "*", "*", "*.json"))
 	samples = append(samples, more...)
@@ -305,4 +289,18 @@ func TestSigmaHQRegressionDifferential(t *testing.T) {
 	if checked < 300 {
 		t.Errorf("only %d pairs checked", checked)
 	}
+}
+
+// corpusRulesByID compiles the corpus and indexes the rules by id.
+func corpusRulesByID(t *testing.T) map[string]*ir.Rule {
+	byID := map[string]*ir.Rule{}
+	for _, f := range corpusFiles(t, ruleDirs) {
+		lf := sigma.LoadFile(f, nil)
+		for _, res := range compiler.Compile(lf.Collection, compiler.Options{}) {
+			if res.Rule != nil {
+				byID[res.Rule.ID] = res.Rule
+			}
+		}
+	}
+	return byID
 }

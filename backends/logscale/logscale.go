@@ -37,19 +37,7 @@ func (Backend) Render(r *ir.Rule) ([]string, []*diag.Diagnostic, error) {
 		}
 		out = append(out, q)
 	}
-	return out, dedupe(warns), nil
-}
-
-func dedupe(ws []*diag.Diagnostic) []*diag.Diagnostic {
-	seen := map[string]bool{}
-	var out []*diag.Diagnostic
-	for _, w := range ws {
-		if !seen[w.Msg] {
-			seen[w.Msg] = true
-			out = append(out, w)
-		}
-	}
-	return out
+	return out, text.Dedupe(warns), nil
 }
 
 func dialect(warns *[]*diag.Diagnostic) *text.Dialect {
@@ -81,16 +69,7 @@ func leaf(e ir.Expr, warns *[]*diag.Diagnostic) (string, error) {
 		if text.InlineFlags.MatchString(n.Pattern) {
 			*warns = append(*warns, diag.Warnf(n.Pos, "logscale: an inline flag such as (?i) in a regex applies only to the first branch of an alternation in LogScale; use the re|i modifier instead"))
 		}
-		flags := ""
-		if n.IgnoreCase {
-			flags += "i"
-		}
-		if n.Multiline {
-			flags += "m"
-		}
-		if n.DotAll {
-			flags += "d"
-		}
+		flags := strings.Replace(n.Flags(), "s", "d", 1) // LogScale's dot-all flag is d
 		return fmt.Sprintf("%s=/%s/%s", f, text.RegexBody(n.Pattern), flags), nil
 	case *ir.CIDR:
 		f, err := field(n, n.Field)

@@ -47,15 +47,7 @@ func (Backend) Render(r *ir.Rule) ([]string, []*diag.Diagnostic, error) {
 		}
 		out = append(out, Scope+"\n| where "+q)
 	}
-	seen := map[string]bool{}
-	var ws []*diag.Diagnostic
-	for _, w := range warns {
-		if !seen[w.Msg] {
-			seen[w.Msg] = true
-			ws = append(ws, w)
-		}
-	}
-	return out, ws, nil
+	return out, text.Dedupe(warns), nil
 }
 
 // wrapNot parenthesises a negated operand unless it already is a group.
@@ -101,16 +93,7 @@ func leaf(e ir.Expr, warns *[]*diag.Diagnostic) (string, error) {
 	case *ir.Match:
 		return match(n, warns)
 	case *ir.Regex:
-		flags := ""
-		if n.IgnoreCase {
-			flags += "i"
-		}
-		if n.Multiline {
-			flags += "m"
-		}
-		if n.DotAll {
-			flags += "s"
-		}
+		flags := n.Flags()
 		body := text.RegexBody(n.Pattern)
 		if flags != "" {
 			body = "(?" + flags + ":" + body + ")"

@@ -31,6 +31,19 @@ func Unsupported(target string, pos diag.Pos, format string, args ...any) error 
 	return diag.Errorf(pos, "%s cannot express %s; change the rule or use another target", target, fmt.Sprintf(format, args...))
 }
 
+// Dedupe drops repeated warnings (one per message), keeping the first.
+func Dedupe(ws []*diag.Diagnostic) []*diag.Diagnostic {
+	seen := map[string]bool{}
+	var out []*diag.Diagnostic
+	for _, w := range ws {
+		if !seen[w.Msg] {
+			seen[w.Msg] = true
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
 // Render renders one expression.
 func (d *Dialect) Render(e ir.Expr) (string, error) {
 	return d.render(e)

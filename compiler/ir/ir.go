@@ -94,6 +94,21 @@ type Regex struct {
 	DotAll     bool // re|s
 }
 
+// Flags returns the regex flags in Go's inline syntax order ("i", "m", "s").
+func (r *Regex) Flags() string {
+	f := ""
+	if r.IgnoreCase {
+		f += "i"
+	}
+	if r.Multiline {
+		f += "m"
+	}
+	if r.DotAll {
+		f += "s"
+	}
+	return f
+}
+
 // CIDR tests that the field is an IP address inside Prefix.
 type CIDR struct {
 	Node

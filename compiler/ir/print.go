@@ -53,16 +53,7 @@ func print(b *strings.Builder, e Expr, depth int) {
 	case *Number:
 		fmt.Fprintf(b, "(number %q %s %s)", n.Field, n.Op, n.Text)
 	case *Regex:
-		flags := ""
-		if n.IgnoreCase {
-			flags += "i"
-		}
-		if n.Multiline {
-			flags += "m"
-		}
-		if n.DotAll {
-			flags += "s"
-		}
+		flags := n.Flags()
 		if flags != "" {
 			flags = " /" + flags
 		}

@@ -62,9 +62,9 @@ type compare struct {
 }
 
 type inFn struct {
-	Field      string    `parser:"\"field\" \"=\" @String \",\""`
-	Values     []string  `parser:"\"values\" \"=\" \"[\" @String ( \",\" @String )* \"]\""`
-	IgnoreCase *string   `parser:"( \",\" \"ignoreCase\" \"=\" @( \"true\" | \"false\" ) )?"`
+	Field      string   `parser:"\"field\" \"=\" @String \",\""`
+	Values     []string `parser:"\"values\" \"=\" \"[\" @String ( \",\" @String )* \"]\""`
+	IgnoreCase *string  `parser:"( \",\" \"ignoreCase\" \"=\" @( \"true\" | \"false\" ) )?"`
 }
 
 type cidrFn struct {

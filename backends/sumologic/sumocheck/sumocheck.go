@@ -59,11 +59,11 @@ type cidrFn struct {
 }
 
 type compare struct {
-	Left    *operand   `parser:"@@"`
-	Matches *string    `parser:"(  \"matches\" @( String | Regex )"`
-	In      []string   `parser:"  | \"in\" \"(\" @String ( \",\" @String )* \")\""`
-	Op      string     `parser:"  | @( \"=\" | \"<=\" | \">=\" | \"<\" | \">\" )"`
-	Right   *operand   `parser:"    @@ )"`
+	Left    *operand `parser:"@@"`
+	Matches *string  `parser:"(  \"matches\" @( String | Regex )"`
+	In      []string `parser:"  | \"in\" \"(\" @String ( \",\" @String )* \")\""`
+	Op      string   `parser:"  | @( \"=\" | \"<=\" | \">=\" | \"<\" | \">\" )"`
+	Right   *operand `parser:"    @@ )"`
 }
 
 type operand struct {

@@ -104,6 +104,7 @@ func Merge(files []*File) *Collection {
 	for _, f := range files {
 		out.Rules = append(out.Rules, f.Collection.Rules...)
 		out.Filters = append(out.Filters, f.Collection.Filters...)
+		out.Correlations = append(out.Correlations, f.Collection.Correlations...)
 	}
 	return out
 }

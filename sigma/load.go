@@ -155,7 +155,9 @@ func (l *loader) loadDocument(doc *yaml.Node, out *Collection) {
 	case keys["action"] != nil:
 		l.errorf(keys["action"], "legacy `action:` collections are not supported; split the file into complete rules, one per YAML document")
 	case keys["correlation"] != nil:
-		l.errorf(keys["correlation"], "correlation rules are not supported yet; they are planned (issue 3)")
+		if c := l.loadCorrelation(root, keys); c != nil && len(l.diags) == 0 {
+			out.Correlations = append(out.Correlations, c)
+		}
 	case keys["filter"] != nil && keys["detection"] == nil:
 		// A document with errors is reported, never half-used.
 		if f := l.loadFilter(root, keys); f != nil && len(l.diags) == 0 {

@@ -108,6 +108,7 @@ type Filter struct {
 
 // Collection is everything loaded from a set of files.
 type Collection struct {
-	Rules   []*Rule
-	Filters []*Filter
+	Rules        []*Rule
+	Filters      []*Filter
+	Correlations []*Correlation
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -20,6 +21,7 @@ type evalFlags struct {
 	logs       []string
 	pipelines  []string
 	format     string
+	timeField  string
 	noEventLog bool
 	failFast   bool
 }
@@ -31,8 +33,11 @@ func newEval() *cobra.Command {
 		Short: "Run Sigma rules over sample logs and print the matches as JSON Lines",
 		Long: "Run every rule over the logs and print one JSON line per match:\n" +
 			`{"rule_id": …, "title": …, "event": …, "file": …, "line": N}` + "\n" +
+			"and one per correlation firing (group and window):\n" +
+			`{"rule_id": …, "title": …, "group": {…}, "aggregates": {…}, "window_start": …, "window_end": …, "first_seen": …, "last_seen": …, "events": N}` + "\n" +
 			"Logs may be JSON Lines, concatenated JSON objects, a JSON array, key=value lines or CSV\n" +
 			"with a header row, optionally gzip-compressed; - reads standard input.\n" +
+			"Correlation windows are tumbling, aligned to multiples of the timespan since the Unix epoch (UTC).\n" +
 			"Exit status is 0 whether or not anything matched, non-zero on errors.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runEval(cmd, f, args) },
@@ -40,6 +45,7 @@ func newEval() *cobra.Command {
 	cmd.Flags().StringArrayVar(&f.logs, "logs", nil, "log file to evaluate (repeatable; - for stdin)")
 	cmd.Flags().StringArrayVarP(&f.pipelines, "pipeline", "p", nil, "processing pipeline file (repeatable)")
 	cmd.Flags().StringVar(&f.format, "format", "auto", "log format: "+strings.Join(logs.Formats, ", "))
+	cmd.Flags().StringVar(&f.timeField, "time-field", "", "event time field for correlations (default: first of "+strings.Join(eval.TimeFields[:6], ", ")+", …)")
 	cmd.Flags().BoolVar(&f.noEventLog, "no-eventlog-mapping", false, "do not add flat field names to Windows EventLog JSON records")
 	cmd.Flags().BoolVar(&f.failFast, "fail-fast", false, "stop at the first error")
 	cmd.MarkFlagRequired("logs")
@@ -54,11 +60,70 @@ type matchLine struct {
 	Line   int             `json:"line"`
 }
 
-func ruleID(r *ir.Rule) string {
-	if r.ID != "" {
-		return r.ID
+type firingLine struct {
+	RuleID      string         `json:"rule_id"`
+	Title       string         `json:"title"`
+	Group       map[string]any `json:"group"`
+	Aggregates  map[string]any `json:"aggregates"`
+	WindowStart string         `json:"window_start"`
+	WindowEnd   string         `json:"window_end"`
+	FirstSeen   string         `json:"first_seen"`
+	LastSeen    string         `json:"last_seen"`
+	Events      int            `json:"events"`
+}
+
+func ruleID(id, name string) string {
+	if id != "" {
+		return id
 	}
-	return r.Name
+	return name
+}
+
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// FiringJSON renders one correlation firing as its output line.
+func firingJSON(f *eval.Firing) []byte {
+	fl := firingLine{RuleID: ruleID(f.Correlation.ID, f.Correlation.Name), Title: f.Correlation.Title,
+		Group: map[string]any{}, Aggregates: map[string]any{},
+		WindowStart: stamp(f.WindowStart), WindowEnd: stamp(f.WindowEnd), FirstSeen: stamp(f.FirstSeen), LastSeen: stamp(f.LastSeen), Events: f.Events}
+	for _, g := range f.Group {
+		fl.Group[g.Field] = g.Value
+	}
+	for _, a := range f.Aggregates {
+		fl.Aggregates[a.Name] = a.Value
+	}
+	b, _ := json.Marshal(fl)
+	return b
+}
+
+// suppressed lists the rules and correlations whose own results are not
+// reported: those referenced by correlations, unless one of them sets
+// `generate: true` (Sigma correlation spec).
+func suppressed(corrs []*ir.Correlation) (rules map[*ir.Rule]bool, inner map[*ir.Correlation]bool) {
+	rules, inner = map[*ir.Rule]bool{}, map[*ir.Correlation]bool{}
+	keepR, keepC := map[*ir.Rule]bool{}, map[*ir.Correlation]bool{}
+	for _, c := range corrs {
+		for _, in := range c.Inputs {
+			if in.Rule != nil {
+				rules[in.Rule] = true
+				keepR[in.Rule] = keepR[in.Rule] || c.Generate
+			} else {
+				inner[in.Correlation] = true
+				keepC[in.Correlation] = keepC[in.Correlation] || c.Generate
+			}
+		}
+	}
+	for r := range keepR {
+		if keepR[r] {
+			delete(rules, r)
+		}
+	}
+	for c := range keepC {
+		if keepC[c] {
+			delete(inner, c)
+		}
+	}
+	return rules, inner
 }
 
 func runEval(cmd *cobra.Command, f *evalFlags, args []string) error {
@@ -87,6 +152,15 @@ func runEval(cmd *cobra.Command, f *evalFlags, args []string) error {
 			return exitError{1}
 		}
 	}
+	var corrs []*ir.Correlation
+	for _, res := range ld.correlations {
+		rep.report(res.Diags...)
+		if res.Correlation != nil {
+			corrs = append(corrs, res.Correlation)
+		} else if f.failFast {
+			return exitError{1}
+		}
+	}
 	engine, err := eval.New(rules)
 	if err != nil {
 		fmt.Fprintf(stderr, "%v\n", err)
@@ -94,6 +168,14 @@ func runEval(cmd *cobra.Command, f *evalFlags, args []string) error {
 	}
 	out := bufio.NewWriterSize(cmd.OutOrStdout(), 64<<10)
 	defer out.Flush()
+	hideRule, hideCorr := suppressed(corrs)
+	correlator := eval.NewCorrelator(corrs, f.timeField, func(fr *eval.Firing) {
+		if hideCorr[fr.Correlation] {
+			return
+		}
+		out.Write(firingJSON(fr))
+		out.WriteByte('\n')
+	})
 	opts := eval.Options{EventLog: !f.noEventLog}
 	var compact bytes.Buffer
 	for _, path := range f.logs {
@@ -131,23 +213,33 @@ func runEval(cmd *cobra.Command, f *evalFlags, args []string) error {
 				break
 			}
 			ev := eval.Prepare(rec.Fields, opts)
-			var matched []*eval.Rule
-			engine.Each(ev, func(m *eval.Rule) { matched = append(matched, m) })
-			if len(matched) == 0 {
-				continue
-			}
-			compact.Reset()
-			if json.Compact(&compact, rec.Raw) != nil {
-				compact.Reset()
-				compact.Write(rec.Raw)
-			}
-			for _, m := range matched {
-				b, _ := json.Marshal(matchLine{RuleID: ruleID(m.IR), Title: m.IR.Title, Event: compact.Bytes(), File: name, Line: rec.Line})
+			compacted := false
+			engine.Each(ev, func(m *eval.Rule) {
+				correlator.Add(m.IR, ev)
+				if hideRule[m.IR] {
+					return
+				}
+				if !compacted {
+					compact.Reset()
+					if json.Compact(&compact, rec.Raw) != nil {
+						compact.Reset()
+						compact.Write(rec.Raw)
+					}
+					compacted = true
+				}
+				b, _ := json.Marshal(matchLine{RuleID: ruleID(m.IR.ID, m.IR.Name), Title: m.IR.Title, Event: compact.Bytes(), File: name, Line: rec.Line})
 				out.Write(b)
 				out.WriteByte('\n')
-			}
+			})
 		}
 		closer.Close()
+	}
+	correlator.Close()
+	if correlator.NoTime > 0 {
+		fmt.Fprintf(stderr, "sigc: warning: %d matching event(s) had no timestamp and were left out of correlations; name the field with --time-field\n", correlator.NoTime)
+	}
+	if correlator.Late > 0 {
+		fmt.Fprintf(stderr, "sigc: warning: %d event(s) arrived after their correlation window had closed and were left out; sort the logs by time\n", correlator.Late)
 	}
 	if rep.errors > 0 {
 		out.Flush()

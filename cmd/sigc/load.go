@@ -26,8 +26,9 @@ func (r *reporter) report(ds ...*diag.Diagnostic) {
 
 // loaded is the outcome of loading and compiling rule paths.
 type loaded struct {
-	results    []compiler.Result
-	loadFailed int // files that failed to load
+	results      []compiler.Result
+	correlations []compiler.CorrelationResult
+	loadFailed   int // files that failed to load
 }
 
 // loadRules expands paths, loads every file and compiles every rule.
@@ -71,5 +72,6 @@ func loadRules(paths []string, pipelines []string, stdin io.Reader, rep *reporte
 	col := sigma.Merge(loadedFiles)
 	rep.report(compiler.UnusedFilters(col)...)
 	out.results = compiler.Compile(col, compiler.Options{Pipeline: pipeline})
+	out.correlations = compiler.CompileCorrelations(col, out.results)
 	return out, nil
 }

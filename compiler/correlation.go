@@ -1,0 +1,512 @@
+package compiler
+
+import (
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sigc-project/sigc/compiler/aggexpr"
+	"github.com/sigc-project/sigc/compiler/ir"
+	"github.com/sigc-project/sigc/diag"
+	"github.com/sigc-project/sigc/sigma"
+)
+
+// CorrelationResult is one compiled correlation or its diagnostics.
+type CorrelationResult struct {
+	Source      *sigma.Correlation
+	Correlation *ir.Correlation
+	Diags       diag.List
+}
+
+// CorrelationTypes lists the accepted `type:` values.
+var CorrelationTypes = []string{"event_count", "value_count", "temporal", "temporal_ordered", "value_sum", "value_avg", "value_percentile", "value_median", "aggregate"}
+
+// CompileCorrelations resolves every correlation's references (by name or
+// id, in any file and any order, correlations included) and lowers each
+// type into named aggregates and a condition. rules are the compiled
+// detection rules of the same collection.
+func CompileCorrelations(col *sigma.Collection, rules []Result) []CorrelationResult {
+	byRef := map[string]*Result{}
+	for i := range rules {
+		r := &rules[i]
+		for _, k := range []string{r.Source.ID, r.Source.Name} {
+			if k != "" {
+				byRef[k] = r
+			}
+		}
+	}
+	corrByRef := map[string]int{}
+	for i, c := range col.Correlations {
+		for _, k := range []string{c.ID, c.Name} {
+			if k != "" {
+				corrByRef[k] = i
+			}
+		}
+	}
+	out := make([]CorrelationResult, len(col.Correlations))
+	state := make([]int, len(col.Correlations)) // 0 new, 1 in progress, 2 done
+	var build func(i int, from diag.Pos) *ir.Correlation
+	build = func(i int, from diag.Pos) *ir.Correlation {
+		switch state[i] {
+		case 1:
+			return nil // a cycle: the referencing correlation reports it
+		case 2:
+			return out[i].Correlation
+		}
+		state[i] = 1
+		c := col.Correlations[i]
+		res := &out[i]
+		res.Source = c
+		cc := &corrCompiler{src: c}
+		for _, ref := range c.Rules {
+			if r, ok := byRef[ref.Raw]; ok {
+				if r.Rule == nil {
+					cc.errorf(ref.Pos, "rule %q failed to compile, so this correlation cannot use it; fix that rule first", ref.Raw)
+					continue
+				}
+				cc.inputs = append(cc.inputs, &ir.Input{Ref: ref.Raw, Rule: r.Rule})
+				continue
+			}
+			if j, ok := corrByRef[ref.Raw]; ok {
+				inner := build(j, ref.Pos)
+				if inner == nil {
+					if state[j] == 1 {
+						cc.errorf(ref.Pos, "reference %q closes a cycle of correlations; break the cycle", ref.Raw)
+					} else {
+						cc.errorf(ref.Pos, "correlation %q failed to compile, so this correlation cannot use it", ref.Raw)
+					}
+					continue
+				}
+				cc.inputs = append(cc.inputs, &ir.Input{Ref: ref.Raw, Correlation: inner})
+				continue
+			}
+			cc.errorf(ref.Pos, "no loaded rule or correlation has the name or id %q; load the file that defines it", ref.Raw)
+		}
+		res.Correlation = cc.compile()
+		res.Diags = append(res.Diags, cc.diags...)
+		if res.Diags.HasErrors() {
+			res.Correlation = nil
+		}
+		state[i] = 2
+		return res.Correlation
+	}
+	for i := range col.Correlations {
+		build(i, col.Correlations[i].Pos)
+	}
+	return out
+}
+
+type corrCompiler struct {
+	src    *sigma.Correlation
+	inputs []*ir.Input
+	diags  diag.List
+}
+
+func (c *corrCompiler) errorf(p diag.Pos, format string, args ...any) {
+	c.diags.Add(diag.Errorf(p, format, args...))
+}
+
+var timespanRE = regexp.MustCompile(`^([0-9]+)([smhdw])$`)
+
+// ParseTimespan reads s, m, h, d and w spans.
+func ParseTimespan(s string) (time.Duration, bool) {
+	m := timespanRE.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil {
+		return 0, false
+	}
+	n, err := strconv.Atoi(m[1])
+	if err != nil || n <= 0 {
+		return 0, false
+	}
+	unit := map[string]time.Duration{"s": time.Second, "m": time.Minute, "h": time.Hour, "d": 24 * time.Hour, "w": 7 * 24 * time.Hour}[m[2]]
+	return time.Duration(n) * unit, true
+}
+
+func (c *corrCompiler) compile() *ir.Correlation {
+	s := c.src
+	out := &ir.Correlation{ID: s.ID, Name: s.Name, Title: s.Title, Level: s.Level, Status: s.Status,
+		Description: s.Description, Author: s.Author, Tags: s.Tags, File: s.File, Pos: s.Pos,
+		Type: s.Type.Raw, Inputs: c.inputs, Generate: s.Generate}
+	known := false
+	for _, t := range CorrelationTypes {
+		if t == s.Type.Raw {
+			known = true
+		}
+	}
+	if !known && s.Type.Raw != "" {
+		c.errorf(s.Type.Pos, "unknown correlation type %q; use one of %s", s.Type.Raw, strings.Join(CorrelationTypes, ", "))
+		return nil
+	}
+	if s.Timespan == nil {
+		c.errorf(s.Pos, "correlation has no timespan; add e.g. `timespan: 1h` (units s, m, h, d, w)")
+	} else if d, ok := ParseTimespan(s.Timespan.Raw); !ok {
+		c.errorf(s.Timespan.Pos, "bad timespan %q; write a whole number with a unit s, m, h, d or w, such as 15m", s.Timespan.Raw)
+	} else {
+		out.Timespan = d
+	}
+	c.groupBy(out)
+	switch t := s.Type.Raw; t {
+	case "event_count":
+		c.standard(out, "event_count", &ir.AggCall{Pos: s.Type.Pos, Func: ir.AggCount}, false)
+	case "value_count":
+		c.valueType(out, t, ir.AggCountDistinct)
+	case "value_sum":
+		c.valueType(out, t, ir.AggSum)
+	case "value_avg":
+		c.valueType(out, t, ir.AggAvg)
+	case "value_median":
+		c.valueType(out, t, ir.AggMedian)
+	case "value_percentile":
+		c.valueType(out, t, ir.AggPercentile)
+	case "temporal", "temporal_ordered":
+		c.temporal(out, t == "temporal_ordered")
+	case "aggregate":
+		c.aggregate(out)
+	}
+	return out
+}
+
+// groupBy resolves group-by names through aliases for every input.
+func (c *corrCompiler) groupBy(out *ir.Correlation) {
+	aliases := map[string]sigma.Alias{}
+	for _, a := range c.src.Aliases {
+		aliases[a.Name] = a
+	}
+	for _, g := range c.src.GroupBy {
+		out.GroupBy = append(out.GroupBy, g.Raw)
+	}
+	for _, in := range c.inputs {
+		for _, g := range c.src.GroupBy {
+			field := g.Raw
+			if a, ok := aliases[g.Raw]; ok {
+				v, ok := a.Fields[in.Ref]
+				if !ok {
+					c.errorf(a.Pos, "alias %q does not say which field of %q it stands for; add `%s: <field>` under it", a.Name, in.Ref, in.Ref)
+					continue
+				}
+				field = v.Raw
+			}
+			in.GroupFields = append(in.GroupFields, field)
+		}
+	}
+}
+
+// condOps turns `gte: 10, lt: 20` into a condition on name.
+func (c *corrCompiler) condOps(name string, required bool) ir.Cond {
+	ops := c.src.CondOps
+	var cmps []ir.Cond
+	keys := make([]string, 0, len(ops))
+	for k := range ops {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	symbols := map[string]string{"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "==", "neq": "!="}
+	for _, k := range keys {
+		v := ops[k]
+		if k == "field" || k == "percentile" {
+			continue
+		}
+		sym, ok := symbols[k]
+		if !ok {
+			c.errorf(v.Pos, "unknown condition operator %q; use gt, gte, lt, lte, eq or neq", k)
+			continue
+		}
+		f, err := strconv.ParseFloat(v.Raw, 64)
+		if err != nil {
+			c.errorf(v.Pos, "condition %s needs a number, got %q", k, v.Raw)
+			continue
+		}
+		cmps = append(cmps, &ir.CCmp{Pos: v.Pos, Op: sym, L: &ir.NameRef{Pos: v.Pos, Name: name}, R: &ir.Num{Pos: v.Pos, V: f, Text: v.Raw}})
+	}
+	switch {
+	case len(cmps) == 0 && required:
+		if c.src.CondText != nil {
+			c.errorf(c.src.CondText.Pos, "a %s condition is a mapping such as `gte: 10`, not an expression", c.src.Type.Raw)
+		} else {
+			c.errorf(c.src.Pos, "correlation has no condition; add e.g. `condition: {gte: 10}`")
+		}
+		return nil
+	case len(cmps) == 0:
+		return nil
+	case len(cmps) == 1:
+		return cmps[0]
+	case len(cmps) > 2:
+		c.errorf(c.src.CondPos, "a condition takes one operator, or two for a range")
+	}
+	return &ir.CAnd{Args: cmps}
+}
+
+func (c *corrCompiler) standard(out *ir.Correlation, name string, agg *ir.AggCall, _ bool) {
+	out.Named = []ir.Named{{Name: name, Pos: c.src.Type.Pos, Expr: agg}}
+	out.Condition = c.condOps(name, true)
+}
+
+func (c *corrCompiler) valueType(out *ir.Correlation, t string, fn ir.AggFunc) {
+	var field *sigma.Value
+	if v, ok := c.src.CondOps["field"]; ok {
+		field = &v
+	} else if c.src.Field != nil {
+		field = c.src.Field
+	}
+	if field == nil || field.Raw == "" {
+		c.errorf(c.src.CondPos, "%s needs the field to aggregate: add `field: <name>` to the condition", t)
+		return
+	}
+	agg := &ir.AggCall{Pos: field.Pos, Func: fn, Arg: ir.EvField{Name: field.Raw}}
+	if fn == ir.AggPercentile {
+		var p *sigma.Value
+		if v, ok := c.src.CondOps["percentile"]; ok {
+			p = &v
+		} else if c.src.Percentile != nil {
+			p = c.src.Percentile
+		}
+		if p == nil {
+			c.errorf(c.src.CondPos, "value_percentile needs `percentile: <0-100>` in the condition")
+			return
+		}
+		f, err := strconv.ParseFloat(p.Raw, 64)
+		if err != nil || f < 0 || f > 100 {
+			c.errorf(p.Pos, "percentile must be a number from 0 to 100, got %q", p.Raw)
+			return
+		}
+		agg.P = f
+	}
+	c.standard(out, t, agg, false)
+}
+
+func (c *corrCompiler) temporal(out *ir.Correlation, ordered bool) {
+	if len(c.inputs) < 2 && len(c.diags) == 0 {
+		c.errorf(c.src.Pos, "a temporal correlation needs at least two rules")
+	}
+	if ordered {
+		out.Named = []ir.Named{{Name: "rules_in_order", Pos: c.src.Type.Pos, Expr: &ir.AggCall{Pos: c.src.Type.Pos, Func: ir.AggSequence}}}
+		out.Condition = &ir.CCmp{Pos: c.src.Type.Pos, Op: ">=", L: &ir.NameRef{Name: "rules_in_order"}, R: &ir.Num{V: 1, Text: "1"}}
+		if c.src.CondText != nil || len(c.src.CondOps) > 0 {
+			c.errorf(c.src.CondPos, "temporal_ordered takes no condition: the rules must all occur in the order listed")
+		}
+		return
+	}
+	out.Named = []ir.Named{{Name: "rules", Pos: c.src.Type.Pos, Expr: &ir.AggCall{Pos: c.src.Type.Pos, Func: ir.AggCountDistinct, Arg: ir.EvRule{}}}}
+	switch {
+	case c.src.CondText != nil:
+		// Extended temporal condition: a boolean expression over rule names.
+		e, err := aggexpr.Parse(c.src.CondText.Raw)
+		if err != nil {
+			c.exprError(c.src.CondText.Pos, err)
+			return
+		}
+		out.Condition = c.temporalCond(e, c.src.CondText.Pos)
+		for _, in := range c.inputs {
+			out.Named = append(out.Named, ir.Named{Name: "rule:" + in.Ref, Pos: c.src.CondText.Pos,
+				Expr: &ir.AggCall{Pos: c.src.CondText.Pos, Func: ir.AggCountRule, Rule: in.Ref}})
+		}
+	case len(c.src.CondOps) > 0:
+		out.Condition = c.condOps("rules", true)
+	default:
+		out.Condition = &ir.CCmp{Pos: c.src.Pos, Op: ">=", L: &ir.NameRef{Name: "rules"}, R: &ir.Num{V: float64(len(c.inputs)), Text: strconv.Itoa(len(c.inputs))}}
+	}
+}
+
+func (c *corrCompiler) temporalCond(e aggexpr.Expr, base diag.Pos) ir.Cond {
+	pos := shift(base, e)
+	switch n := e.(type) {
+	case *aggexpr.Binary:
+		l, r := c.temporalCond(n.L, base), c.temporalCond(n.R, base)
+		if n.Op == "and" {
+			return &ir.CAnd{Args: []ir.Cond{l, r}}
+		}
+		if n.Op == "or" {
+			return &ir.COr{Args: []ir.Cond{l, r}}
+		}
+	case *aggexpr.Not:
+		return &ir.CNot{Arg: c.temporalCond(n.Arg, base)}
+	case *aggexpr.Ident:
+		for _, in := range c.inputs {
+			if in.Ref == n.Name {
+				return &ir.CCmp{Pos: pos, Op: ">", L: &ir.NameRef{Pos: pos, Name: "rule:" + n.Name}, R: &ir.Num{V: 0, Text: "0"}}
+			}
+		}
+		c.errorf(pos, "%q is not one of this correlation's rules", n.Name)
+		return &ir.CAnd{}
+	}
+	c.errorf(pos, "a temporal condition combines rule names with and, or and not")
+	return &ir.CAnd{}
+}
+
+func shift(base diag.Pos, e aggexpr.Expr) diag.Pos {
+	p := e.Position()
+	return base.Shift(p.Line, p.Column)
+}
+
+func (c *corrCompiler) exprError(base diag.Pos, err error) {
+	if pe, ok := err.(*aggexpr.Error); ok {
+		c.errorf(base.Shift(pe.Pos.Line, pe.Pos.Column), "%s", pe.Msg)
+		return
+	}
+	c.errorf(base, "%v", err)
+}
+
+func (c *corrCompiler) aggregate(out *ir.Correlation) {
+	if len(c.src.Aggregate) == 0 {
+		c.errorf(c.src.Pos, "an aggregate correlation needs `aggregate:` with named expressions such as `connections: count()`")
+		return
+	}
+	names := map[string]bool{}
+	for _, n := range c.src.Aggregate {
+		e, err := aggexpr.Parse(n.Expr.Raw)
+		if err != nil {
+			c.exprError(n.Expr.Pos, err)
+			continue
+		}
+		v := c.value(e, n.Expr.Pos, names)
+		if v == nil {
+			continue
+		}
+		if names[n.Name] {
+			c.errorf(n.Pos, "aggregate %q is defined twice", n.Name)
+		}
+		names[n.Name] = true
+		out.Named = append(out.Named, ir.Named{Name: n.Name, Pos: n.Pos, Expr: v})
+	}
+	if c.src.CondText == nil {
+		c.errorf(c.src.CondPos, "an aggregate correlation needs a condition expression such as `connections >= 12`")
+		return
+	}
+	e, err := aggexpr.Parse(c.src.CondText.Raw)
+	if err != nil {
+		c.exprError(c.src.CondText.Pos, err)
+		return
+	}
+	out.Condition = c.cond(e, c.src.CondText.Pos, names)
+}
+
+var cmpOps = map[string]bool{"<": true, "<=": true, ">": true, ">=": true, "==": true, "!=": true}
+
+func (c *corrCompiler) cond(e aggexpr.Expr, base diag.Pos, names map[string]bool) ir.Cond {
+	pos := shift(base, e)
+	switch n := e.(type) {
+	case *aggexpr.Binary:
+		switch {
+		case n.Op == "and" || n.Op == "or":
+			l, r := c.cond(n.L, base, names), c.cond(n.R, base, names)
+			if n.Op == "and" {
+				return &ir.CAnd{Args: []ir.Cond{l, r}}
+			}
+			return &ir.COr{Args: []ir.Cond{l, r}}
+		case cmpOps[n.Op]:
+			return &ir.CCmp{Pos: pos, Op: n.Op, L: c.value(n.L, base, names), R: c.value(n.R, base, names)}
+		}
+	case *aggexpr.Not:
+		return &ir.CNot{Arg: c.cond(n.Arg, base, names)}
+	}
+	c.errorf(pos, "the condition must compare values, e.g. `connections >= 12`, joined with and, or, not")
+	return &ir.CAnd{}
+}
+
+// value converts an arithmetic expression over aggregates and names.
+func (c *corrCompiler) value(e aggexpr.Expr, base diag.Pos, names map[string]bool) ir.Value {
+	pos := shift(base, e)
+	switch n := e.(type) {
+	case *aggexpr.Number:
+		f, _ := strconv.ParseFloat(n.Text, 64)
+		return &ir.Num{Pos: pos, V: f, Text: n.Text}
+	case *aggexpr.Neg:
+		v := c.value(n.Arg, base, names)
+		if num, ok := v.(*ir.Num); ok {
+			return &ir.Num{Pos: pos, V: -num.V, Text: "-" + num.Text}
+		}
+		return &ir.Arith{Pos: pos, Op: '-', L: &ir.Num{V: 0, Text: "0"}, R: v}
+	case *aggexpr.Ident:
+		if !names[n.Name] {
+			c.errorf(pos, "%q is not an aggregate defined above; define it under `aggregate:` before using it", n.Name)
+			return nil
+		}
+		return &ir.NameRef{Pos: pos, Name: n.Name}
+	case *aggexpr.Binary:
+		if strings.Contains("+-*/", n.Op) && len(n.Op) == 1 {
+			l, r := c.value(n.L, base, names), c.value(n.R, base, names)
+			if l == nil || r == nil {
+				return nil
+			}
+			return &ir.Arith{Pos: pos, Op: n.Op[0], L: l, R: r}
+		}
+	case *aggexpr.Call:
+		return c.aggCall(n, base, pos)
+	}
+	c.errorf(pos, "expected an aggregate such as count() or avg(field), a name defined above, a number or arithmetic")
+	return nil
+}
+
+func (c *corrCompiler) aggCall(n *aggexpr.Call, base, pos diag.Pos) ir.Value {
+	fn, ok := ir.AggFuncByName(n.Name)
+	if !ok {
+		c.errorf(pos, "unknown aggregate function %q; use count, count_distinct, sum, avg, min, max, stddev, percentile, median, first, last or values", n.Name)
+		return nil
+	}
+	call := &ir.AggCall{Pos: pos, Func: fn}
+	want := 1
+	switch fn {
+	case ir.AggCount:
+		if len(n.Args) == 0 {
+			return call
+		}
+	case ir.AggPercentile:
+		want = 2
+	}
+	if len(n.Args) != want {
+		c.errorf(pos, "%s takes %d argument(s)", n.Name, want)
+		return nil
+	}
+	arg := c.eventExpr(n.Args[0], base)
+	if arg == nil {
+		return nil
+	}
+	call.Arg = arg
+	if fn == ir.AggPercentile {
+		num, ok := n.Args[1].(*aggexpr.Number)
+		p, _ := strconv.ParseFloat(func() string {
+			if ok {
+				return num.Text
+			}
+			return ""
+		}(), 64)
+		if !ok || p < 0 || p > 100 {
+			c.errorf(shift(base, n.Args[1]), "the percentile must be a number from 0 to 100")
+			return nil
+		}
+		call.P = p
+	}
+	return call
+}
+
+func (c *corrCompiler) eventExpr(e aggexpr.Expr, base diag.Pos) ir.EventExpr {
+	pos := shift(base, e)
+	switch n := e.(type) {
+	case *aggexpr.Ident:
+		return ir.EvField{Name: n.Name}
+	case *aggexpr.Call:
+		switch n.Name {
+		case "bucket":
+			if len(n.Args) == 1 {
+				if d, ok := n.Args[0].(*aggexpr.Duration); ok {
+					span, ok := ParseTimespan(d.Text)
+					if ok {
+						return ir.EvBucket{Span: span}
+					}
+				}
+			}
+			c.errorf(pos, "bucket takes one duration such as 1h")
+			return nil
+		case "interval":
+			if len(n.Args) == 0 {
+				return ir.EvInterval{}
+			}
+			c.errorf(pos, "interval() takes no argument")
+			return nil
+		}
+	}
+	c.errorf(pos, "an aggregate's argument is a field name, bucket(DURATION) or interval()")
+	return nil
+}

@@ -16,6 +16,8 @@ type Backend interface {
 	// Render returns one query per condition entry of the rule, plus
 	// warnings about approximations the user must know of.
 	Render(r *ir.Rule) ([]string, []*diag.Diagnostic, error)
+	// RenderCorrelation returns the one query of a correlation rule.
+	RenderCorrelation(c *ir.Correlation) (string, []*diag.Diagnostic, error)
 }
 
 // All is the explicit list of targets.

@@ -165,6 +165,9 @@ func (c *corrCompiler) compile() *ir.Correlation {
 	case "aggregate":
 		c.aggregate(out)
 	}
+	if out.Condition != nil {
+		out.Condition = ir.FlattenCond(out.Condition)
+	}
 	return out
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/sigc-project/sigc/backends"
 	"github.com/sigc-project/sigc/compiler"
 	"github.com/sigc-project/sigc/compiler/ir"
+	"github.com/sigc-project/sigc/diag"
 	"github.com/sigc-project/sigc/eval"
 	"github.com/sigc-project/sigc/eval/logs"
 	"github.com/sigc-project/sigc/sigma"
@@ -46,8 +47,9 @@ func Cases(dir string) ([]Case, error) {
 
 // Compiled is the outcome of compiling a case's rule file.
 type Compiled struct {
-	Rules []*ir.Rule
-	IR    string // ir.txt: the IR dump or the diagnostics
+	Rules        []*ir.Rule
+	Correlations []*ir.Correlation
+	IR           string // ir.txt: the IR dump or the diagnostics
 }
 
 // Compile loads rule.yml (and pipeline.yml when present).
@@ -66,7 +68,8 @@ func (c Case) Compile() Compiled {
 		b.WriteString(relative(c.Dir, d.Error()) + "\n")
 	}
 	var rules []*ir.Rule
-	for _, res := range compiler.Compile(f.Collection, opts) {
+	results := compiler.Compile(f.Collection, opts)
+	for _, res := range results {
 		for _, d := range res.Diags {
 			b.WriteString(relative(c.Dir, d.Error()) + "\n")
 		}
@@ -75,24 +78,45 @@ func (c Case) Compile() Compiled {
 			b.WriteString(ir.PrintRule(res.Rule))
 		}
 	}
-	return Compiled{Rules: rules, IR: b.String()}
+	var corrs []*ir.Correlation
+	for _, res := range compiler.CompileCorrelations(f.Collection, results) {
+		for _, d := range res.Diags {
+			b.WriteString(relative(c.Dir, d.Error()) + "\n")
+		}
+		if res.Correlation != nil {
+			corrs = append(corrs, res.Correlation)
+			b.WriteString(ir.PrintCorrelation(res.Correlation))
+		}
+	}
+	return Compiled{Rules: rules, Correlations: corrs, IR: b.String()}
 }
 
-// Render renders every rule for one backend: the queries, or the error.
-func Render(b backends.Backend, dir string, rules []*ir.Rule) (out string, isErr bool) {
+// Render renders every rule and then every correlation for one backend:
+// the queries, or the first error.
+func Render(b backends.Backend, dir string, rules []*ir.Rule, corrs []*ir.Correlation) (out string, isErr bool) {
 	var sb strings.Builder
-	for i, r := range rules {
-		qs, warns, err := b.Render(r)
-		if err != nil {
-			return relative(dir, err.Error()) + "\n", true
-		}
-		if i > 0 {
+	write := func(qs []string, warns []*diag.Diagnostic) {
+		if sb.Len() > 0 {
 			sb.WriteString("\n")
 		}
 		for _, w := range warns {
 			sb.WriteString("# " + relative(dir, w.Error()) + "\n")
 		}
 		sb.WriteString(strings.Join(qs, "\n\n") + "\n")
+	}
+	for _, r := range rules {
+		qs, warns, err := b.Render(r)
+		if err != nil {
+			return relative(dir, err.Error()) + "\n", true
+		}
+		write(qs, warns)
+	}
+	for _, c := range corrs {
+		q, warns, err := b.RenderCorrelation(c)
+		if err != nil {
+			return relative(dir, err.Error()) + "\n", true
+		}
+		write([]string{q}, warns)
 	}
 	return sb.String(), false
 }
@@ -111,26 +135,42 @@ type Match struct {
 	Line   int    `json:"line"`
 }
 
-// Evaluate runs the rules over the case's logs.
-func Evaluate(dir string, rules []*ir.Rule, files []string) (string, error) {
+// Evaluate runs the rules and correlations over the case's logs and
+// returns the lines `sigc eval` would print (events shortened to file and
+// line), detection matches suppressed as the correlation spec says.
+func Evaluate(dir string, rules []*ir.Rule, corrs []*ir.Correlation, files []string) (string, error) {
 	eng, err := eval.New(rules)
 	if err != nil {
 		return "", err
 	}
 	var b strings.Builder
+	hideRule, hideCorr := eval.Suppressed(corrs)
+	cor := eval.NewCorrelator(corrs, "", func(f *eval.Firing) {
+		if !hideCorr[f.Correlation] {
+			b.Write(f.JSON())
+			b.WriteByte('\n')
+		}
+	})
 	err = eachRecord(files, func(f string, rec *logs.Record, ev *eval.Event) {
 		eng.Each(ev, func(m *eval.Rule) {
-			id := m.IR.ID
-			if id == "" {
-				id = m.IR.Name
+			cor.Add(m.IR, ev)
+			if hideRule[m.IR] {
+				return
 			}
-			line, _ := json.Marshal(Match{RuleID: id, File: filepath.Base(f), Line: rec.Line})
+			line, _ := json.Marshal(Match{RuleID: eval.RuleID(m.IR.ID, m.IR.Name), File: filepath.Base(f), Line: rec.Line})
 			b.Write(line)
 			b.WriteByte('\n')
 		})
 	}, func(re *logs.RecordError) {
 		fmt.Fprintf(&b, "# %s\n", relative(dir, re.Error()))
 	})
+	cor.Close()
+	if cor.NoTime > 0 {
+		fmt.Fprintf(&b, "# %d matching events had no timestamp\n", cor.NoTime)
+	}
+	if cor.Late > 0 {
+		fmt.Fprintf(&b, "# %d events arrived after their window closed\n", cor.Late)
+	}
 	return b.String(), err
 }
 

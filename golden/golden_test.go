@@ -32,7 +32,7 @@ func TestGolden(t *testing.T) {
 			comp := c.Compile()
 			want["ir.txt"] = comp.IR
 			for _, b := range backends.All {
-				out, isErr := Render(b, c.Dir, comp.Rules)
+				out, isErr := Render(b, c.Dir, comp.Rules, comp.Correlations)
 				ext := ".txt"
 				if isErr {
 					ext = ".err"
@@ -59,7 +59,7 @@ func TestGolden(t *testing.T) {
 				}
 			}
 			if files := c.LogFiles(); len(files) > 0 {
-				out, err := Evaluate(c.Dir, comp.Rules, files)
+				out, err := Evaluate(c.Dir, comp.Rules, comp.Correlations, files)
 				if err != nil {
 					t.Fatalf("evaluate: %v", err)
 				}

@@ -50,7 +50,7 @@ func dialect(warns *[]*diag.Diagnostic) *text.Dialect {
 	}
 }
 
-func field(e ir.Expr, f string) (string, error) {
+func field(e interface{ Position() diag.Pos }, f string) (string, error) {
 	if !fieldRE.MatchString(f) {
 		return "", text.Unsupported(name, e.Position(), "the field name %q (only letters, digits and _ . @ # [ ] : - can be written); map it with a pipeline", f)
 	}

@@ -32,13 +32,7 @@ var plainField = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // Render renders each condition of the rule.
 func (Backend) Render(r *ir.Rule) ([]string, []*diag.Diagnostic, error) {
 	var warns []*diag.Diagnostic
-	d := &text.Dialect{
-		Name: name, And: " AND ", Or: " OR ",
-		Not:       func(s string) string { return "!" + wrapNot(s) },
-		GroupOpen: "(", GroupClose: ")",
-		Leaf: func(e ir.Expr) (string, error) { return leaf(e, &warns) },
-		List: list,
-	}
+	d := dialect(&warns)
 	var out []string
 	for _, c := range r.Conditions {
 		q, err := d.Render(c)
@@ -48,6 +42,16 @@ func (Backend) Render(r *ir.Rule) ([]string, []*diag.Diagnostic, error) {
 		out = append(out, Scope+"\n| where "+q)
 	}
 	return out, text.Dedupe(warns), nil
+}
+
+func dialect(warns *[]*diag.Diagnostic) *text.Dialect {
+	return &text.Dialect{
+		Name: name, And: " AND ", Or: " OR ",
+		Not:       func(s string) string { return "!" + wrapNot(s) },
+		GroupOpen: "(", GroupClose: ")",
+		Leaf: func(e ir.Expr) (string, error) { return leaf(e, warns) },
+		List: list,
+	}
 }
 
 // wrapNot parenthesises a negated operand unless it already is a group.

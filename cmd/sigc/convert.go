@@ -72,21 +72,31 @@ func runConvert(cmd *cobra.Command, f *convertFlags, args []string) error {
 	}
 	var out bytes.Buffer
 	converted, failed := 0, ld.loadFailed
-	for _, res := range ld.results {
-		if res.Diags.HasErrors() {
-			rep.report(res.Diags...)
+	for _, it := range ld.ordered() {
+		title, diags := it.title(), it.diags()
+		if diags.HasErrors() {
+			rep.report(diags...)
 			failed++
 			if f.failFast {
 				break
 			}
 			continue
 		}
-		rep.report(res.Diags...) // warnings
-		queries, warns, err := backend.Render(res.Rule)
+		rep.report(diags...) // warnings
+		var queries []string
+		var warns []*diag.Diagnostic
+		var err error
+		if it.rule != nil {
+			queries, warns, err = backend.Render(it.rule.Rule)
+		} else {
+			var q string
+			q, warns, err = backend.RenderCorrelation(it.corr.Correlation)
+			queries = []string{q}
+		}
 		if err != nil {
 			d := diag.Flatten(err)
 			for _, x := range d {
-				x.Msg += fmt.Sprintf(" (rule %q)", res.Rule.Title)
+				x.Msg += fmt.Sprintf(" (rule %q)", title)
 			}
 			rep.report(d...)
 			failed++
@@ -99,8 +109,8 @@ func runConvert(cmd *cobra.Command, f *convertFlags, args []string) error {
 		converted++
 		switch f.format {
 		case "json":
-			jr := jsonRule{ID: res.Rule.ID, Title: res.Rule.Title, File: res.Rule.File, Target: backend.Name(),
-				Level: res.Rule.Level, Tags: res.Rule.Tags, Warnings: []string{}}
+			id, file, level, tags := it.meta()
+			jr := jsonRule{ID: id, Title: title, File: file, Target: backend.Name(), Level: level, Tags: tags, Warnings: []string{}}
 			if jr.Tags == nil {
 				jr.Tags = []string{}
 			}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -60,72 +59,6 @@ type matchLine struct {
 	Line   int             `json:"line"`
 }
 
-type firingLine struct {
-	RuleID      string         `json:"rule_id"`
-	Title       string         `json:"title"`
-	Group       map[string]any `json:"group"`
-	Aggregates  map[string]any `json:"aggregates"`
-	WindowStart string         `json:"window_start"`
-	WindowEnd   string         `json:"window_end"`
-	FirstSeen   string         `json:"first_seen"`
-	LastSeen    string         `json:"last_seen"`
-	Events      int            `json:"events"`
-}
-
-func ruleID(id, name string) string {
-	if id != "" {
-		return id
-	}
-	return name
-}
-
-func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
-
-// FiringJSON renders one correlation firing as its output line.
-func firingJSON(f *eval.Firing) []byte {
-	fl := firingLine{RuleID: ruleID(f.Correlation.ID, f.Correlation.Name), Title: f.Correlation.Title,
-		Group: map[string]any{}, Aggregates: map[string]any{},
-		WindowStart: stamp(f.WindowStart), WindowEnd: stamp(f.WindowEnd), FirstSeen: stamp(f.FirstSeen), LastSeen: stamp(f.LastSeen), Events: f.Events}
-	for _, g := range f.Group {
-		fl.Group[g.Field] = g.Value
-	}
-	for _, a := range f.Aggregates {
-		fl.Aggregates[a.Name] = a.Value
-	}
-	b, _ := json.Marshal(fl)
-	return b
-}
-
-// suppressed lists the rules and correlations whose own results are not
-// reported: those referenced by correlations, unless one of them sets
-// `generate: true` (Sigma correlation spec).
-func suppressed(corrs []*ir.Correlation) (rules map[*ir.Rule]bool, inner map[*ir.Correlation]bool) {
-	rules, inner = map[*ir.Rule]bool{}, map[*ir.Correlation]bool{}
-	keepR, keepC := map[*ir.Rule]bool{}, map[*ir.Correlation]bool{}
-	for _, c := range corrs {
-		for _, in := range c.Inputs {
-			if in.Rule != nil {
-				rules[in.Rule] = true
-				keepR[in.Rule] = keepR[in.Rule] || c.Generate
-			} else {
-				inner[in.Correlation] = true
-				keepC[in.Correlation] = keepC[in.Correlation] || c.Generate
-			}
-		}
-	}
-	for r := range keepR {
-		if keepR[r] {
-			delete(rules, r)
-		}
-	}
-	for c := range keepC {
-		if keepC[c] {
-			delete(inner, c)
-		}
-	}
-	return rules, inner
-}
-
 func runEval(cmd *cobra.Command, f *evalFlags, args []string) error {
 	stderr := cmd.ErrOrStderr()
 	rep := &reporter{w: stderr}
@@ -168,12 +101,12 @@ func runEval(cmd *cobra.Command, f *evalFlags, args []string) error {
 	}
 	out := bufio.NewWriterSize(cmd.OutOrStdout(), 64<<10)
 	defer out.Flush()
-	hideRule, hideCorr := suppressed(corrs)
+	hideRule, hideCorr := eval.Suppressed(corrs)
 	correlator := eval.NewCorrelator(corrs, f.timeField, func(fr *eval.Firing) {
 		if hideCorr[fr.Correlation] {
 			return
 		}
-		out.Write(firingJSON(fr))
+		out.Write(fr.JSON())
 		out.WriteByte('\n')
 	})
 	opts := eval.Options{EventLog: !f.noEventLog}
@@ -227,7 +160,7 @@ func runEval(cmd *cobra.Command, f *evalFlags, args []string) error {
 					}
 					compacted = true
 				}
-				b, _ := json.Marshal(matchLine{RuleID: ruleID(m.IR.ID, m.IR.Name), Title: m.IR.Title, Event: compact.Bytes(), File: name, Line: rec.Line})
+				b, _ := json.Marshal(matchLine{RuleID: eval.RuleID(m.IR.ID, m.IR.Name), Title: m.IR.Title, Event: compact.Bytes(), File: name, Line: rec.Line})
 				out.Write(b)
 				out.WriteByte('\n')
 			})

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"sort"
 
 	"github.com/sigc-project/sigc/compiler"
 	"github.com/sigc-project/sigc/diag"
@@ -24,11 +25,64 @@ func (r *reporter) report(ds ...*diag.Diagnostic) {
 	}
 }
 
+// item is one rule or correlation, for output in input order.
+type item struct {
+	rule *compiler.Result
+	corr *compiler.CorrelationResult
+	file int
+	line int
+}
+
+func (it item) title() string {
+	if it.rule != nil {
+		return it.rule.Source.Title
+	}
+	return it.corr.Source.Title
+}
+
+func (it item) diags() diag.List {
+	if it.rule != nil {
+		return it.rule.Diags
+	}
+	return it.corr.Diags
+}
+
+func (it item) meta() (id, file, level string, tags []string) {
+	if it.rule != nil {
+		r := it.rule.Source
+		return r.ID, r.File, r.Level, r.Tags
+	}
+	c := it.corr.Source
+	return c.ID, c.File, c.Level, c.Tags
+}
+
+// ordered returns rules and correlations in the order of the input files
+// and, within a file, of their documents.
+func (l *loaded) ordered() []item {
+	var out []item
+	for i := range l.results {
+		r := &l.results[i]
+		out = append(out, item{rule: r, file: l.fileIndex[r.Source.File], line: r.Source.Pos.Line})
+	}
+	for i := range l.correlations {
+		c := &l.correlations[i]
+		out = append(out, item{corr: c, file: l.fileIndex[c.Source.File], line: c.Source.Pos.Line})
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].file != out[j].file {
+			return out[i].file < out[j].file
+		}
+		return out[i].line < out[j].line
+	})
+	return out
+}
+
 // loaded is the outcome of loading and compiling rule paths.
 type loaded struct {
 	results      []compiler.Result
 	correlations []compiler.CorrelationResult
-	loadFailed   int // files that failed to load
+	loadFailed   int            // files that failed to load
+	fileIndex    map[string]int // position of each file in the input
 }
 
 // loadRules expands paths, loads every file and compiles every rule.
@@ -51,7 +105,7 @@ func loadRules(paths []string, pipelines []string, stdin io.Reader, rep *reporte
 	if diags.HasErrors() && failFast {
 		return nil, exitError{1}
 	}
-	out := &loaded{}
+	out := &loaded{fileIndex: map[string]int{}}
 	for _, d := range diags {
 		if d.Severity == diag.Error {
 			out.loadFailed++
@@ -60,6 +114,10 @@ func loadRules(paths []string, pipelines []string, stdin io.Reader, rep *reporte
 	var loadedFiles []*sigma.File
 	for _, f := range files {
 		lf := sigma.LoadFile(f, stdin)
+		out.fileIndex[f] = len(out.fileIndex)
+		if f == "-" {
+			out.fileIndex["<stdin>"] = out.fileIndex[f]
+		}
 		rep.report(lf.Diags...)
 		if lf.Diags.HasErrors() {
 			out.loadFailed++

@@ -38,10 +38,13 @@ func TestConvertExamples(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("%s: exit %d: %s", target, code, errs)
 		}
-		if parts := strings.Split(strings.TrimSpace(out), "\n\n"); len(parts) != 2 {
-			t.Errorf("%s: want 2 queries separated by a blank line, got %d:\n%s", target, len(parts), out)
+		// Two beaconing correlations, the endpoint rule, the proxy rule,
+		// in file order.
+		parts := strings.Split(strings.TrimSpace(out), "\n\n")
+		if len(parts) != 4 || !strings.Contains(parts[0], "count_distinct") && !strings.Contains(parts[0], "distinct=true") {
+			t.Errorf("%s: want 4 queries separated by a blank line, correlations first, got %d:\n%s", target, len(parts), out)
 		}
-		if !strings.Contains(errs, "2 converted, 0 failed") {
+		if !strings.Contains(errs, "4 converted, 0 failed") {
 			t.Errorf("%s: summary missing: %q", target, errs)
 		}
 	}
@@ -145,8 +148,19 @@ func TestEvalExamples(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	if n := strings.Count(out, "\n"); n != 9 {
-		t.Errorf("want 9 matches (5 endpoint, 4 proxy), got %d:\n%s", n, out)
+	// The endpoint rule feeds the beaconing correlations (generate: false),
+	// so only the proxy rule's 4 matches are reported on their own.
+	if n := strings.Count(out, "\n"); n != 4 {
+		t.Errorf("want 4 proxy matches, got %d:\n%s", n, out)
+	}
+	code, out, errs = sigc(t, "", "eval", "--logs", "../../examples/serverless/beacon_endpoint.jsonl", "../../examples/serverless")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `"beacon-7.deno.dev"`) || !strings.Contains(lines[0], "Timing Regularity") ||
+		!strings.Contains(lines[1], `"cdn-sync.acme-telemetry.workers.dev"`) || !strings.Contains(lines[1], "By Volume") {
+		t.Errorf("want the timing firing for WS-0200 and the volume firing for WS-0142, got:\n%s", out)
 	}
 }
 

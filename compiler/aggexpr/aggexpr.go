@@ -85,8 +85,8 @@ type gAnd struct {
 
 type gNot struct {
 	Pos lexer.Position
-	Not *gNot  `parser:"  \"not\" @@"`
-	Cmp *gCmp  `parser:"| @@"`
+	Not *gNot `parser:"  \"not\" @@"`
+	Cmp *gCmp `parser:"| @@"`
 }
 
 type gCmp struct {
@@ -97,9 +97,9 @@ type gCmp struct {
 }
 
 type gSum struct {
-	Pos   lexer.Position
-	Left  *gProd   `parser:"@@"`
-	Rest  []*gSumR `parser:"@@*"`
+	Pos  lexer.Position
+	Left *gProd   `parser:"@@"`
+	Rest []*gSumR `parser:"@@*"`
 }
 
 type gSumR struct {

@@ -30,6 +30,9 @@ type Correlation struct {
 	Warnings                       []*diag.Diagnostic
 }
 
+// Position is where the correlation rule starts.
+func (c *Correlation) Position() diag.Pos { return c.Pos }
+
 // Input is one referenced rule or correlation.
 type Input struct {
 	Ref         string       // the name or id used in `rules:`
@@ -242,4 +245,41 @@ func PrintCorrelation(c *Correlation) string {
 	}
 	fmt.Fprintf(&b, "  condition %s\n", PrintCond(c.Condition))
 	return b.String()
+}
+
+// FlattenCond merges nested and/or of the same kind.
+func FlattenCond(c Cond) Cond {
+	switch n := c.(type) {
+	case *CAnd:
+		var out []Cond
+		for _, a := range n.Args {
+			a = FlattenCond(a)
+			if x, ok := a.(*CAnd); ok {
+				out = append(out, x.Args...)
+			} else {
+				out = append(out, a)
+			}
+		}
+		if len(out) == 1 {
+			return out[0]
+		}
+		return &CAnd{Args: out}
+	case *COr:
+		var out []Cond
+		for _, a := range n.Args {
+			a = FlattenCond(a)
+			if x, ok := a.(*COr); ok {
+				out = append(out, x.Args...)
+			} else {
+				out = append(out, a)
+			}
+		}
+		if len(out) == 1 {
+			return out[0]
+		}
+		return &COr{Args: out}
+	case *CNot:
+		return &CNot{Arg: FlattenCond(n.Arg)}
+	}
+	return c
 }

@@ -41,7 +41,7 @@ func TestConvertExamples(t *testing.T) {
 		// Two beaconing correlations, the endpoint rule, the proxy rule,
 		// in file order.
 		parts := strings.Split(strings.TrimSpace(out), "\n\n")
-		if len(parts) != 4 || !strings.Contains(parts[0], "count_distinct") && !strings.Contains(parts[0], "distinct=true") {
+		if len(parts) != 4 || !strings.Contains(parts[0], "_window") || !strings.Contains(parts[1], "_window") {
 			t.Errorf("%s: want 4 queries separated by a blank line, correlations first, got %d:\n%s", target, len(parts), out)
 		}
 		if !strings.Contains(errs, "4 converted, 0 failed") {

@@ -599,3 +599,13 @@ func (p *corrPlan) cond(c ir.Cond, get func(ir.Value) result) bool {
 	}
 	return false
 }
+
+// LiveGroups is the number of open (group, window) states: what bounds
+// the correlator's memory.
+func (c *Correlator) LiveGroups() int {
+	n := 0
+	for _, p := range c.plans {
+		n += len(p.groups)
+	}
+	return n
+}

@@ -9,5 +9,5 @@ for target in logscale sumologic; do
   bin/sigc convert -t "$target" examples/serverless
   echo
 done
-echo "== evaluator matches on examples/serverless/endpoint.jsonl and proxy.log"
-bin/sigc eval --logs examples/serverless/endpoint.jsonl --logs examples/serverless/proxy.log examples/serverless
+echo "== evaluator: proxy-log matches, then the beaconing correlations on beacon_endpoint.jsonl"
+bin/sigc eval --logs examples/serverless/proxy.log --logs examples/serverless/beacon_endpoint.jsonl examples/serverless

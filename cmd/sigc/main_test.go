@@ -180,3 +180,29 @@ func TestListAndVersion(t *testing.T) {
 		t.Errorf("version: %q", out)
 	}
 }
+
+func TestEvalTimeField(t *testing.T) {
+	corr := goodRule + `---
+title: Twice
+id: c1
+correlation:
+  type: event_count
+  rules: g1
+  timespan: 1m
+  condition: {gte: 2}
+`
+	dir := writeFiles(t, map[string]string{
+		"r.yml":      corr,
+		"logs.jsonl": "{\"A\":\"x\",\"when\":1762070400}\n{\"A\":\"x\",\"when\":1762070410}\n{\"A\":\"x\"}\n",
+	})
+	code, out, errs := sigc(t, "", "eval", "--time-field", "when", "--logs", filepath.Join(dir, "logs.jsonl"), filepath.Join(dir, "r.yml"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, `"rule_id":"c1"`) || !strings.Contains(out, `"events":2`) || !strings.Contains(out, `"window_start":"2025-11-02T08:00:00Z"`) {
+		t.Errorf("firing: %s", out)
+	}
+	if !strings.Contains(errs, "1 matching event(s) had no timestamp") {
+		t.Errorf("want a warning for the event without time: %s", errs)
+	}
+}

@@ -135,8 +135,12 @@ func (c *corrCompiler) compile() *ir.Correlation {
 			known = true
 		}
 	}
-	if !known && s.Type.Raw != "" {
-		c.errorf(s.Type.Pos, "unknown correlation type %q; use one of %s", s.Type.Raw, strings.Join(CorrelationTypes, ", "))
+	if !known {
+		p := s.Type.Pos
+		if p.Line == 0 {
+			p = s.Pos
+		}
+		c.errorf(p, "unknown correlation type %q; use one of %s", s.Type.Raw, strings.Join(CorrelationTypes, ", "))
 		return nil
 	}
 	if s.Timespan == nil {
@@ -165,9 +169,13 @@ func (c *corrCompiler) compile() *ir.Correlation {
 	case "aggregate":
 		c.aggregate(out)
 	}
-	if out.Condition != nil {
-		out.Condition = ir.FlattenCond(out.Condition)
+	if out.Condition == nil {
+		if len(c.diags) == 0 {
+			c.errorf(s.Pos, "correlation has no usable condition")
+		}
+		return nil
 	}
+	out.Condition = ir.FlattenCond(out.Condition)
 	return out
 }
 

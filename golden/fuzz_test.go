@@ -22,10 +22,26 @@ func FuzzPipeline(f *testing.F) {
 			f.Add(b)
 		}
 	}
-	event := eval.Prepare(map[string]any{"A": "x", "Image": `C:\a.exe`, "n": 5.0, "arr": []any{"a", "b"}}, eval.Options{})
+	event := eval.Prepare(map[string]any{"A": "x", "Image": `C:\a.exe`, "n": 5.0, "arr": []any{"a", "b"}, "@timestamp": "2026-11-02T10:00:00Z"}, eval.Options{})
 	f.Fuzz(func(t *testing.T, src []byte) {
 		col, _ := sigma.Load("fuzz.yml", src)
-		for _, res := range compiler.Compile(col, compiler.Options{}) {
+		results := compiler.Compile(col, compiler.Options{})
+		var corrs []*ir.Correlation
+		for _, cr := range compiler.CompileCorrelations(col, results) {
+			if cr.Correlation == nil {
+				if len(cr.Diags) == 0 {
+					t.Fatal("correlation failed without a diagnostic")
+				}
+				continue
+			}
+			corrs = append(corrs, cr.Correlation)
+			for _, b := range backends.All {
+				b.RenderCorrelation(cr.Correlation)
+			}
+		}
+		cor := eval.NewCorrelator(corrs, "", func(*eval.Firing) {})
+		defer cor.Close()
+		for _, res := range results {
 			if res.Rule == nil {
 				if len(res.Diags) == 0 {
 					t.Fatal("compile failed without a diagnostic")
@@ -42,7 +58,7 @@ func FuzzPipeline(f *testing.F) {
 			if err != nil {
 				t.Fatalf("a compiled rule failed to plan: %v", err)
 			}
-			eng.Each(event, func(*eval.Rule) {})
+			eng.Each(event, func(m *eval.Rule) { cor.Add(m.IR, event) })
 		}
 	})
 }

@@ -116,7 +116,9 @@ func (p *CorrPlan) walkCond(c ir.Cond) {
 func (p *CorrPlan) Col(call *ir.AggCall) string { return p.col[call] }
 
 // BucketField names the helper field holding bucket(span).
-func BucketField(span time.Duration) string { return fmt.Sprintf("_bucket_%d", int64(span/time.Second)) }
+func BucketField(span time.Duration) string {
+	return fmt.Sprintf("_bucket_%d", int64(span/time.Second))
+}
 
 // SquareField names the helper field holding field².
 func SquareField(f string) string { return "_sq_" + f }

@@ -39,6 +39,13 @@ var References = map[string]func(q string) (refMatcher, error){
 	},
 }
 
+// PipelineChecks are the targets' reference grammars for correlation
+// queries (stage grammar, documented parameters, names after aggregation).
+var PipelineChecks = map[string]func(q string) error{
+	"logscale":  cqlcheck.ParsePipeline,
+	"sumologic": sumocheck.ParsePipeline,
+}
+
 // Differential parses every query of rules for target with its reference
 // grammar and compares, record by record, which rules the reference
 // interpreter and the evaluator select. It returns the disagreements (one

@@ -38,6 +38,13 @@ func TestGolden(t *testing.T) {
 					ext = ".err"
 				}
 				want[b.Name()+ext] = out
+				for _, corr := range comp.Correlations {
+					if q, _, err := b.RenderCorrelation(corr); err == nil {
+						if perr := PipelineChecks[b.Name()](q); perr != nil {
+							t.Errorf("%s query of %q rejected by the reference grammar: %v\n%s", b.Name(), corr.Title, perr, q)
+						}
+					}
+				}
 				if isErr || len(c.LogFiles()) == 0 {
 					continue
 				}

@@ -15,7 +15,6 @@ import (
 	"strings"
 
 	"github.com/alecthomas/participle/v2"
-	"github.com/alecthomas/participle/v2/lexer"
 )
 
 // Event is a flat event: field name to its values (array elements share a
@@ -73,27 +72,12 @@ type cidrFn struct {
 }
 
 type testFn struct {
-	Left  *operand `parser:"@@"`
-	Op    string   `parser:"@( \"==\" | \"!=\" | \"<=\" | \">=\" | \"<\" | \">\" )"`
-	Right *operand `parser:"@@"`
+	Left  *arith `parser:"@@"`
+	Op    string `parser:"@( \"==\" | \"!=\" | \"<=\" | \">=\" | \"<\" | \">\" )"`
+	Right *arith `parser:"@@"`
 }
 
-type operand struct {
-	Lower  *string `parser:"  \"lower\" \"(\" @Ident \")\""`
-	Number *string `parser:"| @Number"`
-	Field  *string `parser:"| @Ident"`
-}
-
-var cqlLexer = lexer.MustSimple([]lexer.SimpleRule{
-	{Name: "String", Pattern: `"(\\.|[^"\\])*"`},
-	{Name: "Regex", Pattern: `/(\\.|[^/\\\n])*/[imdgF]*`},
-	{Name: "Number", Pattern: `-?[0-9]+(\.[0-9]+)?`},
-	{Name: "Ident", Pattern: `[A-Za-z_@#][A-Za-z0-9_.@#\[\]:\-]*`},
-	{Name: "Op", Pattern: `!=|==|<=|>=|[=<>!*(),\[\]]`},
-	{Name: "whitespace", Pattern: `\s+`},
-})
-
-var parser = participle.MustBuild[query](participle.Lexer(cqlLexer), participle.UseLookahead(4))
+var parser = participle.MustBuild[query](participle.Lexer(pipeLexer), participle.UseLookahead(4))
 
 // Query is a parsed, checked LogScale filter.
 type Query struct{ q *query }
@@ -332,8 +316,8 @@ func globMatch(pattern, v string, ignoreCase bool) bool {
 }
 
 func evalTest(t *testFn, ev *Event) bool {
-	left, lok := operandValue(t.Left, ev)
-	right, rok := operandValue(t.Right, ev)
+	left, lok := arithValue(t.Left, ev)
+	right, rok := arithValue(t.Right, ev)
 	if !lok || !rok {
 		return false
 	}
@@ -364,23 +348,56 @@ func evalTest(t *testFn, ev *Event) bool {
 	return false
 }
 
-// operandValue reads a test() operand; a missing field is the empty string
-// in LogScale expressions (so sigc guards field references with f=*).
-func operandValue(o *operand, ev *Event) (string, bool) {
+// arithValue evaluates a test() operand; a missing field is the empty
+// string in LogScale expressions (so sigc guards field references with f=*).
+func arithValue(a *arith, ev *Event) (string, bool) {
+	v, ok := termValue(a.Left, ev)
+	for _, r := range a.Rest {
+		w, ok2 := termValue(r.R, ev)
+		x, e1 := strconv.ParseFloat(v, 64)
+		y, e2 := strconv.ParseFloat(w, 64)
+		if !ok || !ok2 || e1 != nil || e2 != nil {
+			return "", false
+		}
+		switch r.Op {
+		case "+":
+			x += y
+		case "-":
+			x -= y
+		case "*":
+			x *= y
+		case "/":
+			if y == 0 {
+				return "", false
+			}
+			x /= y
+		}
+		v = strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	return v, ok
+}
+
+func termValue(t *term, ev *Event) (string, bool) {
+	first := func(name string) string {
+		if v := ev.Fields[name]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
 	switch {
-	case o.Number != nil:
-		return *o.Number, true
-	case o.Lower != nil:
-		v := ev.Fields[*o.Lower]
-		if len(v) == 0 {
-			return "", true
+	case t.Number != nil:
+		return *t.Number, true
+	case t.String != nil:
+		s, err := unquote(*t.String)
+		return s, err == nil
+	case t.Group != nil:
+		return arithValue(t.Group, ev)
+	case t.Call != nil:
+		if t.Call.Name == "lower" && len(t.Call.Args) == 1 && t.Call.Args[0].Value.Ident != nil {
+			return strings.ToLower(first(*t.Call.Args[0].Value.Ident)), true
 		}
-		return strings.ToLower(v[0]), true
+		return "", false
 	default:
-		v := ev.Fields[*o.Field]
-		if len(v) == 0 {
-			return "", true
-		}
-		return v[0], true
+		return first(*t.Ident), true
 	}
 }

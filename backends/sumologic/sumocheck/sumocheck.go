@@ -80,7 +80,7 @@ var sumoLexer = lexer.MustSimple([]lexer.SimpleRule{
 	{Name: "Regex", Pattern: `/(\\.|[^/\\\n])*/`},
 	{Name: "Number", Pattern: `-?[0-9]+(\.[0-9]+)?`},
 	{Name: "Ident", Pattern: `[A-Za-z_][A-Za-z0-9_]*`},
-	{Name: "Op", Pattern: `<=|>=|[=<>!*|(),%]`},
+	{Name: "Op", Pattern: `<=|>=|[-+/=<>!*|(),%]`},
 	{Name: "whitespace", Pattern: `\s+`},
 })
 

@@ -1,0 +1,211 @@
+package sumocheck
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/alecthomas/participle/v2"
+)
+
+// The stages sigc emits for correlations, one per line after "\n| ":
+// `where`, `<expr> as <name>`, `sort by`, `diff … as … by …` and one
+// aggregation `<agg> as <name>, … by <fields>`. ParsePipeline checks each
+// stage's grammar and that after the aggregation every name read exists:
+// only the `by` fields and the aggregate outputs survive it.
+
+type calcStage struct {
+	Expr *arith `parser:"@@ \"as\""`
+	Name string `parser:"@Ident"`
+}
+
+type arith struct {
+	Left *term     `parser:"@@"`
+	Rest []*arithR `parser:"@@*"`
+}
+
+type arithR struct {
+	Op string `parser:"@( \"+\" | \"-\" | \"*\" | \"/\" )"`
+	R  *term  `parser:"@@"`
+}
+
+type term struct {
+	If     *ifCall `parser:"  \"if\" \"(\" @@ \")\""`
+	Call   *fnCall `parser:"| @@"`
+	Group  *arith  `parser:"| \"(\" @@ \")\""`
+	Number *string `parser:"| @Number"`
+	String *string `parser:"| @String"`
+	Ident  *string `parser:"| @Ident"`
+}
+
+type ifCall struct {
+	Cond *orExpr `parser:"@@ \",\""`
+	Then *arith  `parser:"@@ \",\""`
+	Else *arith  `parser:"@@"`
+}
+
+type fnCall struct {
+	Name string `parser:"@( \"floor\" | \"sqrt\" | \"num\" | \"toLowerCase\" ) \"(\""`
+	Arg  *arith `parser:"@@ \")\""`
+}
+
+type aggStage struct {
+	Aggs []*agg   `parser:"@@ ( \",\" @@ )* \"by\""`
+	By   []string `parser:"@Ident ( \",\" @Ident )*"`
+}
+
+type agg struct {
+	Count bool    `parser:"(  @\"count\" ( \"(\" @Ident \")\" )?"`
+	Fn    string  `parser:"  | @( \"count_distinct\" | \"sum\" | \"avg\" | \"min\" | \"max\" | \"pct\" | \"least_recent\" | \"most_recent\" | \"values\" ) \"(\""`
+	Arg   string  `parser:"    @Ident"`
+	P     *string `parser:"    ( \",\" @Number )? \")\" )"`
+	As    string  `parser:"\"as\" @Ident"`
+}
+
+var (
+	calcParser = participle.MustBuild[calcStage](participle.Lexer(sumoLexer), participle.UseLookahead(6))
+	aggParser  = participle.MustBuild[aggStage](participle.Lexer(sumoLexer), participle.UseLookahead(4))
+	whereRE    = regexp.MustCompile(`^where `)
+	sortRE     = regexp.MustCompile(`^sort by ([A-Za-z_][A-Za-z0-9_]*) (asc|desc)$`)
+	diffRE     = regexp.MustCompile(`^diff ([A-Za-z_][A-Za-z0-9_]*) as ([A-Za-z_][A-Za-z0-9_]*) by ([A-Za-z_][A-Za-z0-9_]*(, [A-Za-z_][A-Za-z0-9_]*)*)$`)
+	aggRE      = regexp.MustCompile(`^(count|count_distinct|sum|avg|min|max|pct|least_recent|most_recent|values)\b.* by `)
+)
+
+// ParsePipeline checks a correlation search.
+func ParsePipeline(src string) error {
+	stages := strings.Split(src, "\n| ")
+	if len(stages) < 3 {
+		return fmt.Errorf("a correlation search has a scope, a where clause and an aggregation")
+	}
+	if _, err := Parse(stages[0] + "\n| " + stages[1]); err != nil {
+		return fmt.Errorf("scope and first where: %v", err)
+	}
+	aggregated := false
+	defined := map[string]bool{}
+	use := func(name string) error {
+		if aggregated && !defined[name] {
+			return fmt.Errorf("%q is read after the aggregation but is neither a `by` field nor an aggregate", name)
+		}
+		return nil
+	}
+	for i, s := range stages[2:] {
+		n := i + 3
+		switch {
+		case whereRE.MatchString(s):
+			q, err := Parse("* | " + s)
+			if err != nil {
+				return fmt.Errorf("stage %d %q: %v", n, s, err)
+			}
+			for _, name := range orNames(q.q.Or) {
+				if err := use(name); err != nil {
+					return fmt.Errorf("stage %d: %v", n, err)
+				}
+			}
+		case sortRE.MatchString(s):
+			if aggregated {
+				return fmt.Errorf("stage %d: sigc sorts raw messages only, before aggregating", n)
+			}
+		case diffRE.MatchString(s):
+			m := diffRE.FindStringSubmatch(s)
+			defined[m[2]] = true
+		case aggRE.MatchString(s):
+			st, err := aggParser.ParseString("", s)
+			if err != nil {
+				return fmt.Errorf("stage %d %q: %v", n, s, err)
+			}
+			if aggregated {
+				return fmt.Errorf("stage %d: sigc emits one aggregation", n)
+			}
+			aggregated = true
+			for k := range defined {
+				delete(defined, k)
+			}
+			for _, b := range st.By {
+				defined[b] = true
+			}
+			for _, a := range st.Aggs {
+				if a.Fn == "pct" && a.P == nil {
+					return fmt.Errorf("stage %d: pct() needs a percentile", n)
+				}
+				defined[a.As] = true
+			}
+		default:
+			st, err := calcParser.ParseString("", s)
+			if err != nil {
+				return fmt.Errorf("stage %d %q: %v", n, s, err)
+			}
+			for _, name := range arithNames(st.Expr) {
+				if err := use(name); err != nil {
+					return fmt.Errorf("stage %d: %v", n, err)
+				}
+			}
+			defined[st.Name] = true
+		}
+	}
+	if !aggregated {
+		return fmt.Errorf("a correlation search must aggregate")
+	}
+	return nil
+}
+
+func arithNames(a *arith) []string {
+	var out []string
+	terms := []*term{a.Left}
+	for _, r := range a.Rest {
+		terms = append(terms, r.R)
+	}
+	for _, t := range terms {
+		switch {
+		case t.Ident != nil && *t.Ident != "_messagetime":
+			out = append(out, *t.Ident)
+		case t.Group != nil:
+			out = append(out, arithNames(t.Group)...)
+		case t.Call != nil:
+			out = append(out, arithNames(t.Call.Arg)...)
+		case t.If != nil:
+			out = append(out, orNames(t.If.Cond)...)
+			out = append(out, arithNames(t.If.Then)...)
+			out = append(out, arithNames(t.If.Else)...)
+		}
+	}
+	return out
+}
+
+func orNames(o *orExpr) []string {
+	var out []string
+	opNames := func(op *operand) []string {
+		for op != nil {
+			switch {
+			case op.Lower != nil:
+				op = op.Lower
+			case op.Num != nil:
+				op = op.Num
+			case op.Field != nil && *op.Field != "_messagetime":
+				return []string{*op.Field}
+			default:
+				return nil
+			}
+		}
+		return nil
+	}
+	for _, a := range append([]*andExpr{o.Left}, o.Right...) {
+		for _, n := range append([]*notExpr{a.Left}, a.Right...) {
+			for n.Not != nil {
+				n = n.Not
+			}
+			p := n.Prim
+			switch {
+			case p.Group != nil:
+				out = append(out, orNames(p.Group)...)
+			case p.IsNull != nil:
+				out = append(out, opNames(p.IsNull)...)
+			case p.Compare != nil:
+				out = append(out, opNames(p.Compare.Left)...)
+				if p.Compare.Right != nil {
+					out = append(out, opNames(p.Compare.Right)...)
+				}
+			}
+		}
+	}
+	return out
+}

@@ -9,12 +9,10 @@ import (
 // Correlation is a Sigma correlation rule (spec v2.1) or sigc's `aggregate`
 // extension. Scalars keep their positions for diagnostics.
 type Correlation struct {
-	File                                 string
-	Pos                                  diag.Pos
-	Title, ID, Name, Status, Description string
-	Author, Level                        string
-	Tags                                 []string
-	Generate                             bool
+	Meta
+	File     string
+	Pos      diag.Pos
+	Generate bool
 
 	Type       Value
 	Rules      []Value
@@ -48,15 +46,7 @@ type NamedExpr struct {
 }
 
 func (l *loader) loadCorrelation(root *yaml.Node, keys map[string]*yaml.Node) *Correlation {
-	c := &Correlation{File: l.file, Pos: l.pos(root)}
-	c.Title = l.str(keys["title"], "title")
-	c.ID = l.str(keys["id"], "id")
-	c.Name = l.str(keys["name"], "name")
-	c.Status = l.str(keys["status"], "status")
-	c.Description = l.str(keys["description"], "description")
-	c.Author = l.str(keys["author"], "author")
-	c.Level = l.str(keys["level"], "level")
-	c.Tags = l.strList(keys["tags"], "tags")
+	c := &Correlation{File: l.file, Pos: l.pos(root), Meta: l.loadMeta(keys)}
 	if g := keys["generate"]; g != nil {
 		v := l.scalar(g)
 		if v.Kind != Bool {

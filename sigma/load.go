@@ -248,18 +248,18 @@ func (l *loader) loadLogsource(n *yaml.Node) Logsource {
 	return ls
 }
 
+func (l *loader) loadMeta(keys map[string]*yaml.Node) Meta {
+	return Meta{
+		Title: l.str(keys["title"], "title"), ID: l.str(keys["id"], "id"), Name: l.str(keys["name"], "name"),
+		Status: l.str(keys["status"], "status"), Description: l.str(keys["description"], "description"),
+		Author: l.str(keys["author"], "author"), Date: l.str(keys["date"], "date"),
+		Modified: l.str(keys["modified"], "modified"), Level: l.str(keys["level"], "level"),
+		Tags: l.strList(keys["tags"], "tags"),
+	}
+}
+
 func (l *loader) loadRule(root *yaml.Node, keys map[string]*yaml.Node) *Rule {
-	r := &Rule{File: l.file, Pos: l.pos(root)}
-	r.Title = l.str(keys["title"], "title")
-	r.ID = l.str(keys["id"], "id")
-	r.Name = l.str(keys["name"], "name")
-	r.Status = l.str(keys["status"], "status")
-	r.Description = l.str(keys["description"], "description")
-	r.Author = l.str(keys["author"], "author")
-	r.Date = l.str(keys["date"], "date")
-	r.Modified = l.str(keys["modified"], "modified")
-	r.Level = l.str(keys["level"], "level")
-	r.Tags = l.strList(keys["tags"], "tags")
+	r := &Rule{File: l.file, Pos: l.pos(root), Meta: l.loadMeta(keys)}
 	r.References = l.strList(keys["references"], "references")
 	r.Falsepositives = l.strList(keys["falsepositives"], "falsepositives")
 	r.Fields = l.strList(keys["fields"], "fields")
@@ -275,10 +275,7 @@ func (l *loader) loadRule(root *yaml.Node, keys map[string]*yaml.Node) *Rule {
 }
 
 func (l *loader) loadFilter(root *yaml.Node, keys map[string]*yaml.Node) *Filter {
-	f := &Filter{File: l.file, Pos: l.pos(root)}
-	f.Title = l.str(keys["title"], "title")
-	f.ID = l.str(keys["id"], "id")
-	f.Name = l.str(keys["name"], "name")
+	f := &Filter{File: l.file, Pos: l.pos(root), Meta: l.loadMeta(keys)}
 	f.Logsource = l.loadLogsource(keys["logsource"])
 	fn := keys["filter"]
 	if fn.Kind != yaml.MappingNode {

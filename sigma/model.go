@@ -85,25 +85,31 @@ type Logsource struct {
 	Pos                                    diag.Pos
 }
 
+// Meta is the metadata every Sigma document may carry.
+type Meta struct {
+	Title, ID, Name, Status, Description string
+	Author, Date, Modified, Level        string
+	Tags                                 []string
+}
+
 // Rule is a Sigma detection rule.
 type Rule struct {
-	File                                     string
-	Pos                                      diag.Pos
-	Title, ID, Name, Status, Description     string
-	Author, Date, Modified, Level            string
-	Tags, References, Falsepositives, Fields []string
-	Logsource                                Logsource
-	Detection                                Detection
+	Meta
+	File                               string
+	Pos                                diag.Pos
+	References, Falsepositives, Fields []string
+	Logsource                          Logsource
+	Detection                          Detection
 }
 
 // Filter is a Sigma meta filter: `and not (its condition)` for the rules it names.
 type Filter struct {
-	File            string
-	Pos             diag.Pos
-	Title, ID, Name string
-	Logsource       Logsource
-	Rules           []Value // ids or names; a single "any" matches every rule
-	Detection       Detection
+	Meta
+	File      string
+	Pos       diag.Pos
+	Logsource Logsource
+	Rules     []Value // ids or names; a single "any" matches every rule
+	Detection Detection
 }
 
 // Collection is everything loaded from a set of files.

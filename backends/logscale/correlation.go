@@ -47,15 +47,7 @@ func (Backend) RenderCorrelation(c *ir.Correlation) (string, []*diag.Diagnostic,
 		}
 		groupFields = append(groupFields, f)
 	}
-	needCopy := false
-	for _, in := range c.Inputs {
-		for i, g := range in.GroupFields {
-			if g != c.GroupBy[i] {
-				needCopy = true
-			}
-		}
-	}
-	if p.TagRules || needCopy {
+	if p.TagRules || text.AliasedGroups(c) {
 		var branches []string
 		for i, in := range c.Inputs {
 			parts := []string{inputs[i], fmt.Sprintf("_rule := %s", text.Quote(in.Ref)), fmt.Sprintf("_t%d := @timestamp", i)}

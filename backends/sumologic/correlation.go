@@ -35,15 +35,7 @@ func (Backend) RenderCorrelation(c *ir.Correlation) (string, []*diag.Diagnostic,
 	}
 	stages := []string{Scope, "where " + strings.Join(inputs, " OR ")}
 
-	needCopy := false
-	for _, in := range c.Inputs {
-		for i, g := range in.GroupFields {
-			if g != c.GroupBy[i] {
-				needCopy = true
-			}
-		}
-	}
-	if p.TagRules || needCopy {
+	if p.TagRules || text.AliasedGroups(c) {
 		// Nested if(): the first input whose filter matches names the event.
 		tag := `""`
 		for i := len(c.Inputs) - 1; i >= 0; i-- {

@@ -121,3 +121,38 @@ func ValidUTF8(target string, e ir.Expr, s string) error {
 
 // InlineFlags reports whether a user regex sets inline flags such as (?i).
 var InlineFlags = regexp.MustCompile(`\(\?[imsU-]+[:)]`)
+
+// Unquote reads back a string written by Quote, accepting only the \" and
+// \\ escapes both targets document; the reference grammars use it.
+func Unquote(s string) (string, error) {
+	body := s[1 : len(s)-1]
+	var b strings.Builder
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if c == '\\' {
+			if i+1 >= len(body) || (body[i+1] != '"' && body[i+1] != '\\') {
+				return "", fmt.Errorf("undocumented string escape in %s", s)
+			}
+			i++
+			c = body[i]
+		} else if c < 0x20 {
+			return "", fmt.Errorf("raw control character in string %s", s)
+		}
+		b.WriteByte(c)
+	}
+	return b.String(), nil
+}
+
+// AliasedGroups reports whether some input of a correlation reads a
+// group-by value from a field of another name (aliases), so the query must
+// copy it into the group field first.
+func AliasedGroups(c *ir.Correlation) bool {
+	for _, in := range c.Inputs {
+		for i, g := range in.GroupFields {
+			if g != c.GroupBy[i] {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -9,6 +9,7 @@ package cqlcheck
 
 import (
 	"fmt"
+	"github.com/sigc-project/sigc/backends/text"
 	"net/netip"
 	"regexp"
 	"strconv"
@@ -148,25 +149,7 @@ func checkNot(n *notExpr) error {
 	return nil
 }
 
-// unquote accepts only the documented escapes \" and \\.
-func unquote(s string) (string, error) {
-	body := s[1 : len(s)-1]
-	var b strings.Builder
-	for i := 0; i < len(body); i++ {
-		c := body[i]
-		if c == '\\' {
-			if i+1 >= len(body) || (body[i+1] != '"' && body[i+1] != '\\') {
-				return "", fmt.Errorf("undocumented string escape in %s", s)
-			}
-			i++
-			c = body[i]
-		} else if c < 0x20 {
-			return "", fmt.Errorf("raw control character in string %s", s)
-		}
-		b.WriteByte(c)
-	}
-	return b.String(), nil
-}
+func unquote(s string) (string, error) { return text.Unquote(s) }
 
 // compileRegex maps /body/flags to Go's RE2 (the evaluator's engine): i is
 // case-insensitive, m multi-line, d dot-all.

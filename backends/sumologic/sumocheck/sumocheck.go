@@ -10,6 +10,7 @@ package sumocheck
 
 import (
 	"fmt"
+	"github.com/sigc-project/sigc/backends/text"
 	"net/netip"
 	"regexp"
 	"strconv"
@@ -151,24 +152,7 @@ func check(o *orExpr) error {
 	return nil
 }
 
-func unquote(s string) (string, error) {
-	body := s[1 : len(s)-1]
-	var b strings.Builder
-	for i := 0; i < len(body); i++ {
-		c := body[i]
-		if c == '\\' {
-			if i+1 >= len(body) || (body[i+1] != '"' && body[i+1] != '\\') {
-				return "", fmt.Errorf("undocumented string escape in %s", s)
-			}
-			i++
-			c = body[i]
-		} else if c < 0x20 {
-			return "", fmt.Errorf("raw control character in string %s", s)
-		}
-		b.WriteByte(c)
-	}
-	return b.String(), nil
-}
+func unquote(s string) (string, error) { return text.Unquote(s) }
 
 func regexBody(lit string) string {
 	return strings.ReplaceAll(lit[1:len(lit)-1], `\/`, `/`)

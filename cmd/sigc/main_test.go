@@ -206,3 +206,23 @@ correlation:
 		t.Errorf("want a warning for the event without time: %s", errs)
 	}
 }
+
+// A correlation resolves rules in files given after it (pySigma depends on
+// the order; sigc must not).
+func TestCorrelationFileOrder(t *testing.T) {
+	corr := "title: Twice\nid: c1\ncorrelation:\n  type: event_count\n  rules: g1\n  timespan: 1m\n  condition: {gte: 2}\n"
+	dir := writeFiles(t, map[string]string{"a_corr.yml": corr, "b_rule.yml": goodRule})
+	for _, order := range [][]string{
+		{filepath.Join(dir, "a_corr.yml"), filepath.Join(dir, "b_rule.yml")},
+		{filepath.Join(dir, "b_rule.yml"), filepath.Join(dir, "a_corr.yml")},
+	} {
+		code, out, errs := sigc(t, "", append([]string{"convert", "-t", "sumologic"}, order...)...)
+		if code != 0 || !strings.Contains(out, "count as event_count by _window") {
+			t.Errorf("order %v: exit %d, %s\n%s", order, code, errs, out)
+		}
+	}
+	code, _, errs := sigc(t, "", "convert", "-t", "logscale", filepath.Join(dir, "a_corr.yml"))
+	if code == 0 || !strings.Contains(errs, "a_corr.yml:5:10: error: no loaded rule or correlation has the name or id \"g1\"") {
+		t.Errorf("missing rule: exit %d, %s", code, errs)
+	}
+}

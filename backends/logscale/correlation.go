@@ -93,6 +93,20 @@ func (Backend) RenderCorrelation(c *ir.Correlation) (string, []*diag.Diagnostic,
 		stages = append(stages, fmt.Sprintf("%s := %s * %s", text.SquareField(f), src, src))
 	}
 
+	for _, col := range p.Columns {
+		switch col.Call.Func {
+		case ir.AggFirst, ir.AggLast, ir.AggValues:
+			src, err := field(c, text.ArgName(col.Call.Arg))
+			if err != nil {
+				return "", nil, err
+			}
+			stages = append(stages, fmt.Sprintf("%s := %s", copyField(col), src))
+			if col.Call.Func == ir.AggValues {
+				warns = append(warns, diag.Warnf(col.Call.Pos, "logscale: collect() joins the distinct values with newlines and keeps a limited number of them"))
+			}
+		}
+	}
+
 	// 4. Aggregate.
 	var funcs []string
 	for _, col := range p.Columns {
@@ -119,6 +133,8 @@ func (Backend) RenderCorrelation(c *ir.Correlation) (string, []*diag.Diagnostic,
 			stages = append(stages, fmt.Sprintf("%s := _pct_%s_%s", col.Name, col.Name, pctText(col.Call)))
 		case ir.AggSequence:
 			stages = append(stages, fmt.Sprintf("case { test(_first0_%s <= _last1_%s) | %s := 1; * | %s := 0 }", col.Name, col.Name, col.Name, col.Name))
+		case ir.AggFirst, ir.AggLast, ir.AggValues:
+			stages = append(stages, fmt.Sprintf("%s := %s", col.Name, copyField(col)))
 		}
 	}
 	for _, n := range p.Post {
@@ -129,6 +145,10 @@ func (Backend) RenderCorrelation(c *ir.Correlation) (string, []*diag.Diagnostic,
 	stages = append(stages, cond(p, c.Condition))
 	return strings.Join(stages, "\n| "), text.Dedupe(warns), nil
 }
+
+// copyField holds a copy of the field first/last/values read, so the
+// selected value gets its own name in the groupBy output.
+func copyField(col text.Column) string { return "_c_" + col.Name }
 
 func pctText(call *ir.AggCall) string {
 	p := call.P
@@ -190,8 +210,12 @@ func aggregate(c *ir.Correlation, col text.Column) ([]string, error) {
 			return nil, text.Unsupported(name, call.Pos, "temporal_ordered over %d rules (its order test needs a per-group sequence; two rules are supported)", len(c.Inputs))
 		}
 		return []string{fmt.Sprintf("min(_t0, as=_first0_%s)", col.Name), fmt.Sprintf("max(_t1, as=_last1_%s)", col.Name)}, nil
-	case ir.AggFirst, ir.AggLast, ir.AggValues:
-		return nil, text.Unsupported(name, call.Pos, "the %s() aggregate inside groupBy()", call.Func)
+	case ir.AggFirst:
+		return []string{fmt.Sprintf("selectFromMin(@timestamp, include=[%s])", copyField(col))}, nil
+	case ir.AggLast:
+		return []string{fmt.Sprintf("selectFromMax(@timestamp, include=[%s])", copyField(col))}, nil
+	case ir.AggValues:
+		return []string{fmt.Sprintf("collect([%s])", copyField(col))}, nil
 	}
 	return nil, text.Unsupported(name, call.Pos, "the %s() aggregate", call.Func)
 }

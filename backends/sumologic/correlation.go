@@ -86,6 +86,13 @@ func (Backend) RenderCorrelation(c *ir.Correlation) (string, []*diag.Diagnostic,
 	for _, f := range p.Squares {
 		stages = append(stages, fmt.Sprintf("num(%s) * num(%s) as %s", ref(f), ref(f), text.SquareField(f)))
 	}
+	withtime := map[string]bool{}
+	for _, col := range p.Columns {
+		if f := text.ArgName(col.Call.Arg); (col.Call.Func == ir.AggFirst || col.Call.Func == ir.AggLast) && !withtime[f] && plainField.MatchString(f) {
+			withtime[f] = true
+			stages = append(stages, "withtime "+f)
+		}
+	}
 	var aggs []string
 	for _, col := range p.Columns {
 		a, err := aggregate(c, col, &warns)
@@ -146,11 +153,20 @@ func aggregate(c *ir.Correlation, col text.Column, warns *[]*diag.Diagnostic) ([
 			return nil, text.Unsupported(name, call.Pos, "temporal_ordered over %d rules (its order test needs a per-group sequence; two rules are supported)", len(c.Inputs))
 		}
 		return []string{fmt.Sprintf("min(_t0) as _first0_%s", col.Name), fmt.Sprintf("max(_t1) as _last1_%s", col.Name)}, nil
-	case ir.AggFirst:
-		return []string{fmt.Sprintf("least_recent(%s) as %s", arg, col.Name)}, nil
-	case ir.AggLast:
-		return []string{fmt.Sprintf("most_recent(%s) as %s", arg, col.Name)}, nil
+	case ir.AggFirst, ir.AggLast:
+		// least_recent/most_recent order by message time, not by the
+		// search's sort order as first/last do; they read `withtime` fields.
+		f := text.ArgName(call.Arg)
+		if !plainField.MatchString(f) {
+			return nil, text.Unsupported(name, call.Pos, "%s() of the field %q (withtime needs a plain field name)", call.Func, f)
+		}
+		fn := "least_recent"
+		if call.Func == ir.AggLast {
+			fn = "most_recent"
+		}
+		return []string{fmt.Sprintf("%s(%s_withtime) as %s", fn, f, col.Name)}, nil
 	case ir.AggValues:
+		*warns = append(*warns, diag.Warnf(call.Pos, "sumologic: values() returns at most the first 100 distinct values, newline-separated"))
 		return []string{fmt.Sprintf("values(%s) as %s", arg, col.Name)}, nil
 	}
 	return nil, text.Unsupported(name, call.Pos, "the %s() aggregate", call.Func)

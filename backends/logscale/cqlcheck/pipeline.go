@@ -86,19 +86,22 @@ var stageParser = participle.MustBuild[stage](participle.Lexer(pipeLexer), parti
 // functions lists the documented parameters of the functions sigc emits;
 // "" is the unnamed first argument.
 var functions = map[string][]string{
-	"groupBy":    {"", "field", "function", "limit"},
-	"count":      {"", "field", "distinct", "as"},
-	"sum":        {"", "field", "as"},
-	"avg":        {"", "field", "as"},
-	"min":        {"", "field", "as"},
-	"max":        {"", "field", "as"},
-	"percentile": {"field", "percentiles", "as", "accuracy"},
-	"math:floor": {"", "field", "as"},
-	"math:sqrt":  {"", "field", "as"},
-	"sort":       {"field", "order", "type", "limit"},
-	"neighbor":   {"", "include", "prefix", "direction", "distance"},
-	"format":     {"", "format", "field", "as"},
-	"lower":      {""},
+	"groupBy":       {"", "field", "function", "limit"},
+	"count":         {"", "field", "distinct", "as"},
+	"sum":           {"", "field", "as"},
+	"avg":           {"", "field", "as"},
+	"min":           {"", "field", "as"},
+	"max":           {"", "field", "as"},
+	"percentile":    {"field", "percentiles", "as", "accuracy"},
+	"math:floor":    {"", "field", "as"},
+	"math:sqrt":     {"", "field", "as"},
+	"sort":          {"field", "order", "type", "limit"},
+	"neighbor":      {"", "include", "prefix", "direction", "distance"},
+	"format":        {"", "format", "field", "as"},
+	"lower":         {""},
+	"selectFromMin": {"", "field", "include"},
+	"selectFromMax": {"", "field", "include"},
+	"collect":       {"", "fields", "limit", "multival", "separator"},
 }
 
 // ParsePipeline checks a correlation query: its first stage is a filter,
@@ -186,6 +189,18 @@ func checkStage(st *stage, aggregated *bool, defined map[string]bool) error {
 						}
 						if err := checkCall(v.Call); err != nil {
 							return err
+						}
+						switch v.Call.Name {
+						case "selectFromMin", "selectFromMax":
+							for _, f := range arrayOf(v.Call, "include") {
+								defined[f] = true
+							}
+							continue
+						case "collect":
+							for _, f := range arrayOf(v.Call, "") {
+								defined[f] = true
+							}
+							continue
 						}
 						as := argValue(v.Call, "as")
 						if as == "" {

@@ -68,6 +68,7 @@ var (
 	whereRE    = regexp.MustCompile(`^where `)
 	sortRE     = regexp.MustCompile(`^sort by ([A-Za-z_][A-Za-z0-9_]*) (asc|desc)$`)
 	diffRE     = regexp.MustCompile(`^diff ([A-Za-z_][A-Za-z0-9_]*) as ([A-Za-z_][A-Za-z0-9_]*) by ([A-Za-z_][A-Za-z0-9_]*(, [A-Za-z_][A-Za-z0-9_]*)*)$`)
+	withtimeRE = regexp.MustCompile(`^withtime ([A-Za-z_][A-Za-z0-9_]*)$`)
 	aggRE      = regexp.MustCompile(`^(count|count_distinct|sum|avg|min|max|pct|least_recent|most_recent|values)\b.* by `)
 )
 
@@ -105,6 +106,11 @@ func ParsePipeline(src string) error {
 			if aggregated {
 				return fmt.Errorf("stage %d: sigc sorts raw messages only, before aggregating", n)
 			}
+		case withtimeRE.MatchString(s):
+			if aggregated {
+				return fmt.Errorf("stage %d: withtime must come before the aggregation", n)
+			}
+			defined[withtimeRE.FindStringSubmatch(s)[1]+"_withtime"] = true
 		case diffRE.MatchString(s):
 			m := diffRE.FindStringSubmatch(s)
 			defined[m[2]] = true
@@ -115,6 +121,11 @@ func ParsePipeline(src string) error {
 			}
 			if aggregated {
 				return fmt.Errorf("stage %d: sigc emits one aggregation", n)
+			}
+			for _, a := range st.Aggs {
+				if (a.Fn == "least_recent" || a.Fn == "most_recent") && !defined[a.Arg] {
+					return fmt.Errorf("stage %d: %s(%s) needs a `withtime` stage first", n, a.Fn, a.Arg)
+				}
 			}
 			aggregated = true
 			for k := range defined {

@@ -275,22 +275,7 @@ func (m *refM) match(ev *Event) bool {
 			if y.Null {
 				continue
 			}
-			xs, ys := x.Str, y.Str
-			if !m.cased {
-				xs, ys = strings.ToLower(xs), strings.ToLower(ys)
-			}
-			var ok bool
-			switch m.kind {
-			case ir.RefEquals:
-				ok = xs == ys
-			case ir.RefPrefix:
-				ok = strings.HasPrefix(xs, ys)
-			case ir.RefSuffix:
-				ok = strings.HasSuffix(xs, ys)
-			case ir.RefContains:
-				ok = strings.Contains(xs, ys)
-			}
-			if ok {
+			if refCompare(m.kind, x.Str, y.Str, m.cased) {
 				return true
 			}
 		}
@@ -328,6 +313,30 @@ func (m *timeM) match(ev *Event) bool {
 		}
 		if got == m.v {
 			return true
+		}
+	}
+	return false
+}
+
+// refCompare compares two field values without allocating: with fold,
+// strings.EqualFold on equal-length windows.
+func refCompare(kind ir.RefKind, a, b string, cased bool) bool {
+	eq := strings.EqualFold
+	if cased {
+		eq = func(x, y string) bool { return x == y }
+	}
+	switch kind {
+	case ir.RefEquals:
+		return eq(a, b)
+	case ir.RefPrefix:
+		return len(a) >= len(b) && eq(a[:len(b)], b)
+	case ir.RefSuffix:
+		return len(a) >= len(b) && eq(a[len(a)-len(b):], b)
+	case ir.RefContains:
+		for i := 0; i+len(b) <= len(a); i++ {
+			if eq(a[i:i+len(b)], b) {
+				return true
+			}
 		}
 	}
 	return false

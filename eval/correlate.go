@@ -223,6 +223,9 @@ func (c *Correlator) addTo(f feed, ev *Event, t int64) {
 	}
 	g := p.groups[key.String()]
 	if g == nil {
+		for i := range vals {
+			vals[i] = strings.Clone(vals[i]) // event strings share the record's buffer
+		}
 		g = &group{windowStart: start, values: vals, first: t, last: t, accs: make([]acc, len(p.calls))}
 		p.groups[key.String()] = g
 	}
@@ -286,13 +289,15 @@ func (a *acc) add(fn ir.AggFunc, s string, t int64) {
 		if a.set == nil {
 			a.set = map[string]struct{}{}
 		}
-		a.set[s] = struct{}{}
+		if _, ok := a.set[s]; !ok {
+			a.set[strings.Clone(s)] = struct{}{}
+		}
 	case ir.AggFirst, ir.AggLast:
 		if !a.seenFL || t < a.firstT {
-			a.firstT, a.first = t, s
+			a.firstT, a.first = t, strings.Clone(s)
 		}
 		if !a.seenFL || t >= a.lastT {
-			a.lastT, a.last = t, s
+			a.lastT, a.last = t, strings.Clone(s)
 		}
 		a.seenFL = true
 	default:

@@ -107,6 +107,7 @@ func run(t testing.TB, r io.Reader, sample func()) (events, firings, peakGroups 
 		t.Fatal(err)
 	}
 	defer closer.Close()
+	prep := eval.NewPreparer(eval.Options{})
 	for {
 		rec, err := rd.Next()
 		if err == io.EOF {
@@ -115,7 +116,7 @@ func run(t testing.TB, r io.Reader, sample func()) (events, firings, peakGroups 
 		if err != nil {
 			t.Fatal(err)
 		}
-		ev := eval.Prepare(rec.Fields, eval.Options{})
+		ev := prep.Prepare(rec)
 		eng.Each(ev, func(m *eval.Rule) { cor.Add(m.IR, ev) })
 		events++
 		if events%10000 == 0 {

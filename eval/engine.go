@@ -2,17 +2,22 @@ package eval
 
 import (
 	"github.com/sigc-project/sigc/compiler/ir"
+	"github.com/sigc-project/sigc/eval/logs"
 )
 
 // Rule is a planned rule: one matcher per condition entry.
 type Rule struct {
 	IR    *ir.Rule
 	conds []matcher
+	eng   *Engine
 }
 
-// Engine holds planned rules.
+// Engine holds planned rules. It is not safe for concurrent use: it keeps
+// one view of the current event.
 type Engine struct {
 	Rules []*Rule
+	p     planner
+	v     view
 }
 
 // Options for input handling.
@@ -24,11 +29,11 @@ type Options struct {
 
 // New plans every rule once.
 func New(rules []*ir.Rule) (*Engine, error) {
-	e := &Engine{}
+	e := &Engine{p: planner{index: map[string]int{}}}
 	for _, r := range rules {
-		pr := &Rule{IR: r}
+		pr := &Rule{IR: r, eng: e}
 		for _, c := range r.Conditions {
-			m, err := plan(c)
+			m, err := e.p.plan(c)
 			if err != nil {
 				return nil, err
 			}
@@ -48,20 +53,54 @@ func Prepare(m map[string]any, opts Options) *Event {
 	return ev
 }
 
+// Preparer turns log records into Events, reusing one Event for JSON
+// records: each returned Event is valid until the next call.
+type Preparer struct {
+	opts Options
+	flat *Flattener
+}
+
+// NewPreparer returns a Preparer.
+func NewPreparer(opts Options) *Preparer { return &Preparer{opts: opts, flat: NewFlattener()} }
+
+// Prepare turns one record into an Event.
+func (p *Preparer) Prepare(rec *logs.Record) *Event {
+	if rec.Fields != nil {
+		return Prepare(rec.Fields, p.opts)
+	}
+	ev := p.flat.Flatten(rec.Raw)
+	if p.opts.EventLog && (len(ev.Fields["Event.System.EventID"]) > 0 || len(ev.Fields["Event.System.EventID.#text"]) > 0) {
+		// EventLog records pair Data names and values across objects:
+		// they take the map path.
+		if m, err := rec.Map(); err == nil {
+			return Prepare(m, p.opts)
+		}
+	}
+	return ev
+}
+
 // Matches reports whether any condition entry of r matches ev.
 func (r *Rule) Matches(ev *Event) bool {
+	var v view
+	r.eng.p.load(&v, ev)
+	return r.matches(&v)
+}
+
+func (r *Rule) matches(v *view) bool {
 	for _, c := range r.conds {
-		if c.match(ev) {
+		if c.match(v) {
 			return true
 		}
 	}
 	return false
 }
 
-// Each calls fn for every rule that matches ev, in rule order.
+// Each calls fn for every rule that matches ev, in rule order. Each field
+// the rules read is looked up once per event.
 func (e *Engine) Each(ev *Event, fn func(*Rule)) {
+	e.p.load(&e.v, ev)
 	for _, r := range e.Rules {
-		if r.Matches(ev) {
+		if r.matches(&e.v) {
 			fn(r)
 		}
 	}

@@ -12,7 +12,41 @@ import (
 
 // matcher is one planned node of a rule.
 type matcher interface {
-	match(ev *Event) bool
+	match(v *view) bool
+}
+
+// view is an event as the matchers see it: the values of every field the
+// rules read, looked up once per event into numbered slots.
+type view struct {
+	ev    *Event
+	slots [][]Scalar
+}
+
+// planner numbers the fields the rules read.
+type planner struct {
+	index  map[string]int
+	fields []string
+}
+
+func (p *planner) slot(field string) int {
+	if i, ok := p.index[field]; ok {
+		return i
+	}
+	p.index[field] = len(p.fields)
+	p.fields = append(p.fields, field)
+	return len(p.fields) - 1
+}
+
+// load fills v's slots from ev.
+func (p *planner) load(v *view, ev *Event) {
+	v.ev = ev
+	if cap(v.slots) < len(p.fields) {
+		v.slots = make([][]Scalar, len(p.fields))
+	}
+	v.slots = v.slots[:len(p.fields)]
+	for i, f := range p.fields {
+		v.slots[i] = ev.Fields[f]
+	}
 }
 
 type andM []matcher
@@ -20,7 +54,7 @@ type orM []matcher
 type notM struct{ m matcher }
 type constM bool
 
-func (a andM) match(ev *Event) bool {
+func (a andM) match(ev *view) bool {
 	for _, m := range a {
 		if !m.match(ev) {
 			return false
@@ -29,7 +63,7 @@ func (a andM) match(ev *Event) bool {
 	return true
 }
 
-func (o orM) match(ev *Event) bool {
+func (o orM) match(ev *view) bool {
 	for _, m := range o {
 		if m.match(ev) {
 			return true
@@ -38,20 +72,20 @@ func (o orM) match(ev *Event) bool {
 	return false
 }
 
-func (n notM) match(ev *Event) bool   { return !n.m.match(ev) }
-func (c constM) match(ev *Event) bool { return bool(c) }
+func (n notM) match(ev *view) bool   { return !n.m.match(ev) }
+func (c constM) match(ev *view) bool { return bool(c) }
 
 // strM matches a field (or, with keyword, any value) against a pattern.
 type strM struct {
-	field   string
+	slot    int
 	keyword bool
 	test    func(s string) bool
 }
 
-func (m *strM) match(ev *Event) bool {
-	vals := ev.All
+func (m *strM) match(v *view) bool {
+	vals := v.ev.All
 	if !m.keyword {
-		vals = ev.Fields[m.field]
+		vals = v.slots[m.slot]
 	}
 	for i := range vals {
 		if !vals[i].Null && m.test(vals[i].Str) {
@@ -62,12 +96,12 @@ func (m *strM) match(ev *Event) bool {
 }
 
 // Plan compiles an IR expression into a matcher.
-func plan(e ir.Expr) (matcher, error) {
+func (p *planner) plan(e ir.Expr) (matcher, error) {
 	switch n := e.(type) {
 	case *ir.And:
 		out := make(andM, 0, len(n.Args))
 		for _, a := range n.Args {
-			m, err := plan(a)
+			m, err := p.plan(a)
 			if err != nil {
 				return nil, err
 			}
@@ -77,7 +111,7 @@ func plan(e ir.Expr) (matcher, error) {
 	case *ir.Or:
 		out := make(orM, 0, len(n.Args))
 		for _, a := range n.Args {
-			m, err := plan(a)
+			m, err := p.plan(a)
 			if err != nil {
 				return nil, err
 			}
@@ -85,12 +119,12 @@ func plan(e ir.Expr) (matcher, error) {
 		}
 		return out, nil
 	case *ir.Not:
-		m, err := plan(n.Arg)
+		m, err := p.plan(n.Arg)
 		return notM{m}, err
 	case *ir.Const:
 		return constM(n.Value), nil
 	case *ir.Match:
-		return &strM{field: n.Field, keyword: n.Field == "", test: patternTest(n.Pattern, n.Cased)}, nil
+		return &strM{slot: p.slot(n.Field), keyword: n.Field == "", test: patternTest(n.Pattern, n.Cased)}, nil
 	case *ir.Regex:
 		flags := n.Flags()
 		src := n.Pattern
@@ -101,23 +135,23 @@ func plan(e ir.Expr) (matcher, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: regular expression does not compile: %v", n.Pos, err)
 		}
-		return &strM{field: n.Field, keyword: n.Field == "", test: re.MatchString}, nil
+		return &strM{slot: p.slot(n.Field), keyword: n.Field == "", test: re.MatchString}, nil
 	case *ir.CIDR:
 		prefix := n.Prefix
-		return &strM{field: n.Field, test: func(s string) bool {
+		return &strM{slot: p.slot(n.Field), test: func(s string) bool {
 			a, err := netip.ParseAddr(strings.TrimSpace(s))
 			return err == nil && prefix.Contains(a.Unmap())
 		}}, nil
 	case *ir.Number:
-		return &numM{field: n.Field, op: n.Op, v: n.Value}, nil
+		return &numM{slot: p.slot(n.Field), op: n.Op, v: n.Value}, nil
 	case *ir.Exists:
-		return existsM(n.Field), nil
+		return existsM(p.slot(n.Field)), nil
 	case *ir.Null:
-		return notM{existsM(n.Field)}, nil
+		return notM{existsM(p.slot(n.Field))}, nil
 	case *ir.FieldRef:
-		return &refM{a: n.Field, b: n.Other, kind: n.Kind, cased: n.Cased}, nil
+		return &refM{a: p.slot(n.Field), b: p.slot(n.Other), kind: n.Kind, cased: n.Cased}, nil
 	case *ir.TimePart:
-		return &timeM{field: n.Field, unit: n.Unit, v: n.Value}, nil
+		return &timeM{slot: p.slot(n.Field), unit: n.Unit, v: n.Value}, nil
 	}
 	panic(fmt.Sprintf("eval: unknown IR node %T", e))
 }
@@ -211,13 +245,13 @@ func glob(p ir.Pattern, s string, fold bool) bool {
 }
 
 type numM struct {
-	field string
-	op    ir.CmpOp
-	v     float64
+	slot int
+	op   ir.CmpOp
+	v    float64
 }
 
-func (m *numM) match(ev *Event) bool {
-	vals := ev.Fields[m.field]
+func (m *numM) match(v *view) bool {
+	vals := v.slots[m.slot]
 	for i := range vals {
 		f, ok := vals[i].Number()
 		if !ok {
@@ -249,10 +283,10 @@ func (m *numM) match(ev *Event) bool {
 	return false
 }
 
-type existsM string
+type existsM int
 
-func (f existsM) match(ev *Event) bool {
-	for _, v := range ev.Fields[string(f)] {
+func (f existsM) match(ev *view) bool {
+	for _, v := range ev.slots[f] {
 		if !v.Null {
 			return true
 		}
@@ -261,17 +295,17 @@ func (f existsM) match(ev *Event) bool {
 }
 
 type refM struct {
-	a, b  string
+	a, b  int
 	kind  ir.RefKind
 	cased bool
 }
 
-func (m *refM) match(ev *Event) bool {
-	for _, x := range ev.Fields[m.a] {
+func (m *refM) match(ev *view) bool {
+	for _, x := range ev.slots[m.a] {
 		if x.Null {
 			continue
 		}
-		for _, y := range ev.Fields[m.b] {
+		for _, y := range ev.slots[m.b] {
 			if y.Null {
 				continue
 			}
@@ -284,14 +318,14 @@ func (m *refM) match(ev *Event) bool {
 }
 
 type timeM struct {
-	field string
-	unit  ir.TimeUnit
-	v     int
+	slot int
+	unit ir.TimeUnit
+	v    int
 }
 
-func (m *timeM) match(ev *Event) bool {
-	for i := range ev.Fields[m.field] {
-		s := &ev.Fields[m.field][i]
+func (m *timeM) match(ev *view) bool {
+	for i := range ev.slots[m.slot] {
+		s := &ev.slots[m.slot][i]
 		t, ok := ParseTime(s)
 		if !ok {
 			continue

@@ -177,6 +177,7 @@ func Evaluate(dir string, rules []*ir.Rule, corrs []*ir.Correlation, files []str
 // eachRecord reads every record of the files (format sniffed), prepares it
 // with the EventLog mapping and calls fn; bad records go to bad.
 func eachRecord(files []string, fn func(file string, rec *logs.Record, ev *eval.Event), bad func(*logs.RecordError)) error {
+	prep := eval.NewPreparer(eval.Options{EventLog: true})
 	for _, f := range files {
 		r, closer, err := logs.Open(f, "auto", nil)
 		if err != nil {
@@ -191,7 +192,7 @@ func eachRecord(files []string, fn func(file string, rec *logs.Record, ev *eval.
 				}
 				break
 			}
-			fn(f, rec, eval.Prepare(rec.Fields, eval.Options{EventLog: true}))
+			fn(f, rec, prep.Prepare(rec))
 		}
 		closer.Close()
 	}

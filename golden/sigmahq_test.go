@@ -238,6 +238,7 @@ func countMatches(rule *ir.Rule, path string, mapping bool) (int, error) {
 	}
 	defer closer.Close()
 	n := 0
+	prep := eval.NewPreparer(eval.Options{EventLog: mapping})
 	for {
 		rec, err := r.Next()
 		if err != nil {
@@ -247,7 +248,7 @@ func countMatches(rule *ir.Rule, path string, mapping bool) (int, error) {
 			}
 			break
 		}
-		ev := eval.Prepare(rec.Fields, eval.Options{EventLog: mapping})
+		ev := prep.Prepare(rec)
 		eng.Each(ev, func(*eval.Rule) { n++ })
 	}
 	return n, nil

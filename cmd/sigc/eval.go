@@ -109,7 +109,7 @@ func runEval(cmd *cobra.Command, f *evalFlags, args []string) error {
 		out.Write(fr.JSON())
 		out.WriteByte('\n')
 	})
-	opts := eval.Options{EventLog: !f.noEventLog}
+	prep := eval.NewPreparer(eval.Options{EventLog: !f.noEventLog})
 	var compact bytes.Buffer
 	for _, path := range f.logs {
 		r, closer, err := logs.Open(path, f.format, cmd.InOrStdin())
@@ -145,7 +145,7 @@ func runEval(cmd *cobra.Command, f *evalFlags, args []string) error {
 				rep.errors++
 				break
 			}
-			ev := eval.Prepare(rec.Fields, opts)
+			ev := prep.Prepare(rec)
 			compacted := false
 			engine.Each(ev, func(m *eval.Rule) {
 				correlator.Add(m.IR, ev)

@@ -2,6 +2,7 @@ package logs
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"unicode/utf8"
@@ -136,11 +137,11 @@ func (j *jsonReader) object(start int) (*Record, error) {
 	if !utf8.Valid(j.buf) {
 		return nil, j.errAt(start, "record is not valid UTF-8; skipped")
 	}
-	m, err := decodeObject(j.buf)
-	if err != nil {
+	if !json.Valid(j.buf) {
+		_, err := decodeObject(j.buf) // for the message
 		return nil, j.errAt(start, "malformed JSON: %v", err)
 	}
 	raw := make([]byte, len(j.buf))
 	copy(raw, j.buf)
-	return &Record{Line: start, Fields: m, Raw: raw}, nil
+	return &Record{Line: start, Raw: raw}, nil
 }

@@ -21,9 +21,20 @@ const MaxRecord = 8 << 20
 
 // Record is one event as read.
 type Record struct {
-	Line   int            // 1-based line where the record starts
-	Fields map[string]any // decoded event (JSON types; numbers as json.Number)
-	Raw    []byte         // the event as JSON, for output
+	Line int // 1-based line where the record starts
+	// Fields is the decoded event for key=value and CSV records; nil for
+	// JSON records, whose Raw text the evaluator flattens directly.
+	Fields map[string]any
+	Raw    []byte // the event as a JSON object, for output and evaluation
+}
+
+// Map returns the record as a map (numbers as json.Number), decoding JSON
+// records on demand.
+func (r *Record) Map() (map[string]any, error) {
+	if r.Fields != nil {
+		return r.Fields, nil
+	}
+	return decodeObject(r.Raw)
 }
 
 // RecordError is a bad record: reported, then reading goes on.

@@ -158,30 +158,50 @@ func match(n *ir.Match, warns *[]*diag.Diagnostic) (string, error) {
 	return fmt.Sprintf("%s=/%s/%s", f, text.PatternRegex(n.Pattern, `\A`, `\z`, ""), flags), nil
 }
 
-// list renders several exact matches of one field with in().
+// list renders several matches of one field as one test: in() when all
+// are plain exact values, else one regex alternation (an OR of searches on
+// a field is a search for the alternation).
 func list(args []ir.Expr) (string, bool, error) {
-	var vals []string
-	var fieldName string
-	cased := false
-	for _, a := range args {
-		m := a.(*ir.Match)
-		shape, lit := m.Pattern.Shape()
-		// in() values treat `*` as a wildcard; backslashes are left to regex.
-		if shape != ir.ShapeExact || strings.ContainsAny(lit, `*\`) || lit == "" || hasControl(lit) {
-			return "", false, nil
-		}
-		vals = append(vals, text.Quote(lit))
-		fieldName, cased = m.Field, m.Cased
-	}
-	f, err := field(args[0], fieldName)
+	m0 := args[0].(*ir.Match)
+	f, err := field(args[0], m0.Field)
 	if err != nil {
 		return "", false, err
 	}
-	ic := ", ignoreCase=true"
-	if cased {
-		ic = ""
+	var vals, alts []string
+	exact, dotAll := true, false
+	for _, a := range args {
+		m := a.(*ir.Match)
+		for _, s := range m.Pattern {
+			if err := text.ValidUTF8(name, m, s.Text); err != nil {
+				return "", false, err
+			}
+		}
+		shape, lit := m.Pattern.Shape()
+		// in() values treat `*` as a wildcard; backslashes are left to regex.
+		if shape != ir.ShapeExact || strings.ContainsAny(lit, `*\`) || lit == "" || hasControl(lit) {
+			exact = false
+		}
+		vals = append(vals, text.Quote(lit))
+		alts = append(alts, text.PatternRegex(m.Pattern, `\A`, `\z`, ""))
+		if m.Pattern.HasWildcards() && shape != ir.ShapePrefix && shape != ir.ShapeSuffix && shape != ir.ShapeContains {
+			dotAll = true
+		}
 	}
-	return fmt.Sprintf("in(field=%s, values=[%s]%s)", text.Quote(f), strings.Join(vals, ", "), ic), true, nil
+	if exact {
+		ic := ", ignoreCase=true"
+		if m0.Cased {
+			ic = ""
+		}
+		return fmt.Sprintf("in(field=%s, values=[%s]%s)", text.Quote(f), strings.Join(vals, ", "), ic), true, nil
+	}
+	flags := ""
+	if !m0.Cased {
+		flags = "i"
+	}
+	if dotAll {
+		flags += "d"
+	}
+	return fmt.Sprintf("%s=/(?:%s)/%s", f, strings.Join(alts, "|"), flags), true, nil
 }
 
 func hasControl(s string) bool {

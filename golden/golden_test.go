@@ -38,11 +38,13 @@ func TestGolden(t *testing.T) {
 					ext = ".err"
 				}
 				want[b.Name()+ext] = out
+				corrQueries := map[*ir.Correlation]string{}
 				for _, corr := range comp.Correlations {
 					if q, _, err := b.RenderCorrelation(corr); err == nil {
 						if perr := PipelineChecks[b.Name()](q); perr != nil {
 							t.Errorf("%s query of %q rejected by the reference grammar: %v\n%s", b.Name(), corr.Title, perr, q)
 						}
+						corrQueries[corr] = q
 					}
 				}
 				if isErr || len(c.LogFiles()) == 0 {
@@ -60,6 +62,16 @@ func TestGolden(t *testing.T) {
 				if err != nil {
 					t.Errorf("%s: %v", b.Name(), err)
 					continue
+				}
+				// Correlation queries run in the reference interpreter must
+				// fire for the same windows and groups as the evaluator.
+				if len(corrQueries) > 0 {
+					cdiff, err := CorrelationDifferential(b.Name(), comp.Rules, comp.Correlations, corrQueries, c.LogFiles())
+					if err != nil {
+						t.Errorf("%s: %v", b.Name(), err)
+						continue
+					}
+					diff += cdiff
 				}
 				if diff != "" {
 					want[b.Name()+".divergence.txt"] = diff

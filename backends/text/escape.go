@@ -156,3 +156,36 @@ func AliasedGroups(c *ir.Correlation) bool {
 	}
 	return false
 }
+
+// Arithmetic evaluates n0 op0 n1 op1 n2 … with * and / binding tighter than
+// + and -, left to right, as both targets' expression languages do; the
+// reference interpreters use it. A division by zero has no value.
+func Arithmetic(nums []float64, ops []string) (float64, bool) {
+	// First pass: fold * and / into the running term.
+	terms := []float64{nums[0]}
+	var addOps []string
+	for i, op := range ops {
+		y := nums[i+1]
+		switch op {
+		case "*":
+			terms[len(terms)-1] *= y
+		case "/":
+			if y == 0 {
+				return 0, false
+			}
+			terms[len(terms)-1] /= y
+		default:
+			terms = append(terms, y)
+			addOps = append(addOps, op)
+		}
+	}
+	v := terms[0]
+	for i, op := range addOps {
+		if op == "+" {
+			v += terms[i+1]
+		} else {
+			v -= terms[i+1]
+		}
+	}
+	return v, true
+}

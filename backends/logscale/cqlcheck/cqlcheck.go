@@ -335,29 +335,25 @@ func evalTest(t *testFn, ev *Event) bool {
 // string in LogScale expressions (so sigc guards field references with f=*).
 func arithValue(a *arith, ev *Event) (string, bool) {
 	v, ok := termValue(a.Left, ev)
+	if len(a.Rest) == 0 {
+		return v, ok
+	}
+	x, err := strconv.ParseFloat(v, 64)
+	if !ok || err != nil {
+		return "", false
+	}
+	nums := []float64{x}
+	var ops []string
 	for _, r := range a.Rest {
 		w, ok2 := termValue(r.R, ev)
-		x, e1 := strconv.ParseFloat(v, 64)
-		y, e2 := strconv.ParseFloat(w, 64)
-		if !ok || !ok2 || e1 != nil || e2 != nil {
+		y, err := strconv.ParseFloat(w, 64)
+		if !ok2 || err != nil {
 			return "", false
 		}
-		switch r.Op {
-		case "+":
-			x += y
-		case "-":
-			x -= y
-		case "*":
-			x *= y
-		case "/":
-			if y == 0 {
-				return "", false
-			}
-			x /= y
-		}
-		v = strconv.FormatFloat(x, 'f', -1, 64)
+		nums, ops = append(nums, y), append(ops, r.Op)
 	}
-	return v, ok
+	f, ok := text.Arithmetic(nums, ops)
+	return strconv.FormatFloat(f, 'f', -1, 64), ok
 }
 
 func termValue(t *term, ev *Event) (string, bool) {

@@ -280,7 +280,7 @@ func evalCompare(c *compare, ev *Event) bool {
 		for _, r := range right {
 			lf, lerr := strconv.ParseFloat(l, 64)
 			rf, rerr := strconv.ParseFloat(r, 64)
-			numeric := lerr == nil && rerr == nil && c.Right.Number != nil
+			numeric := lerr == nil && rerr == nil && c.Right.String == nil
 			switch c.Op {
 			case "=":
 				if (numeric && lf == rf) || (!numeric && l == r) {

@@ -1,0 +1,333 @@
+package cqlcheck
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// RunPipeline executes a correlation query over events, with the semantics
+// its functions have in the LogScale documentation, and returns the rows it
+// outputs. Each event must carry @timestamp in epoch milliseconds. Where the
+// engine only estimates (percentile()), the exact value is computed: this
+// checks the query's logic, not LogScale's estimators.
+func RunPipeline(src string, events []*Event) ([]*Event, error) {
+	stages := strings.Split(src, "\n| ")
+	first, err := Parse(stages[0])
+	if err != nil {
+		return nil, err
+	}
+	var rows []*Event
+	for _, ev := range events {
+		if first.Match(ev) {
+			rows = append(rows, copyEvent(ev))
+		}
+	}
+	for _, s := range stages[1:] {
+		st, err := stageParser.ParseString("", s)
+		if err != nil {
+			return nil, fmt.Errorf("%q: %v", s, err)
+		}
+		if rows, err = runStage(st, rows); err != nil {
+			return nil, fmt.Errorf("%q: %v", s, err)
+		}
+	}
+	return rows, nil
+}
+
+func copyEvent(ev *Event) *Event {
+	m := make(map[string][]string, len(ev.Fields))
+	for k, v := range ev.Fields {
+		m[k] = v
+	}
+	return &Event{Fields: m, Raw: ev.Raw}
+}
+
+func set(ev *Event, k, v string) { ev.Fields[k] = []string{v} }
+
+func num(s string, ok bool) (float64, bool) {
+	if !ok {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	return f, err == nil
+}
+
+func fmtNum(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// assignValue evaluates the right side of `:=`; ok is false when an
+// operand is missing or not a number (the field is then left unset).
+func assignValue(a *arith, ev *Event) (string, bool) {
+	if len(a.Rest) == 0 && a.Left.Call != nil && a.Left.Call.Name == "format" {
+		c := a.Left.Call
+		pattern := argValue(c, "format")
+		for _, f := range arrayOf(c, "field") {
+			v := ""
+			if vs := ev.Fields[f]; len(vs) > 0 {
+				v = vs[0]
+			}
+			pattern = strings.Replace(pattern, "%s", v, 1)
+		}
+		return pattern, true
+	}
+	if len(a.Rest) == 0 && a.Left.String != nil {
+		s, err := unquote(*a.Left.String)
+		return s, err == nil
+	}
+	if len(a.Rest) == 0 && a.Left.Ident != nil {
+		vs := ev.Fields[*a.Left.Ident]
+		if len(vs) == 0 {
+			return "", false
+		}
+		return vs[0], true // a copy keeps text as it is
+	}
+	for _, n := range arithNames(a) {
+		if len(ev.Fields[n]) == 0 {
+			return "", false
+		}
+	}
+	v, ok := arithValue(a, ev)
+	if _, isNum := num(v, ok); !isNum {
+		return "", false
+	}
+	return v, true
+}
+
+func runStage(st *stage, rows []*Event) ([]*Event, error) {
+	switch {
+	case st.Case != nil:
+		var out []*Event
+		for _, ev := range rows {
+			for _, b := range st.Case.Branches {
+				if b.Filter != nil && !(&Query{q: &query{Or: b.Filter}}).Match(ev) {
+					continue
+				}
+				for _, a := range b.Steps {
+					if v, ok := assignValue(a.Expr, ev); ok {
+						set(ev, a.Name, v)
+					} else {
+						delete(ev.Fields, a.Name)
+					}
+				}
+				out = append(out, ev)
+				break
+			}
+		}
+		return out, nil
+	case st.Assign != nil:
+		for _, ev := range rows {
+			if v, ok := assignValue(st.Assign.Expr, ev); ok {
+				set(ev, st.Assign.Name, v)
+			} else {
+				delete(ev.Fields, st.Assign.Name)
+			}
+		}
+		return rows, nil
+	case st.Filter != nil:
+		q := &Query{q: &query{Or: st.Filter}}
+		var out []*Event
+		for _, ev := range rows {
+			if q.Match(ev) {
+				out = append(out, ev)
+			}
+		}
+		return out, nil
+	}
+	c := st.Call
+	switch c.Name {
+	case "math:floor", "math:sqrt":
+		for _, ev := range rows {
+			vs := ev.Fields[firstArg(c)]
+			if f, ok := num(firstOf(vs)); ok {
+				if c.Name == "math:floor" {
+					f = math.Floor(f)
+				} else {
+					f = math.Sqrt(f)
+				}
+				set(ev, argValue(c, "as"), fmtNum(f))
+			}
+		}
+		return rows, nil
+	case "sort":
+		field := argValue(c, "field")
+		sort.SliceStable(rows, func(i, j int) bool {
+			a, _ := num(firstOf(rows[i].Fields[field]))
+			b, _ := num(firstOf(rows[j].Fields[field]))
+			return a < b
+		})
+		return rows, nil
+	case "neighbor":
+		prefix := argValue(c, "prefix")
+		include := arrayOf(c, "include")
+		prev := make([]map[string][]string, len(rows))
+		for i, ev := range rows {
+			prev[i] = map[string][]string{}
+			for _, f := range include {
+				prev[i][f] = ev.Fields[f]
+			}
+		}
+		for i := 1; i < len(rows); i++ {
+			for _, f := range include {
+				if v := prev[i-1][f]; len(v) > 0 {
+					rows[i].Fields[prefix+"."+f] = v
+				}
+			}
+		}
+		return rows, nil
+	case "groupBy":
+		return groupBy(c, rows)
+	}
+	return nil, fmt.Errorf("cannot run %s()", c.Name)
+}
+
+func firstOf(vs []string) (string, bool) {
+	if len(vs) == 0 {
+		return "", false
+	}
+	return vs[0], true
+}
+
+// groupBy groups rows by the first value of each field (rows lacking one are
+// dropped) and computes the aggregate functions.
+func groupBy(c *call, rows []*Event) ([]*Event, error) {
+	var fields []string
+	var funcs []*call
+	for _, a := range c.Args {
+		switch a.Name {
+		case "", "field":
+			for _, v := range a.Value.Array {
+				fields = append(fields, *v.Ident)
+			}
+		case "function":
+			for _, v := range a.Value.Array {
+				funcs = append(funcs, v.Call)
+			}
+		}
+	}
+	groups := map[string][]*Event{}
+	var order []string
+	for _, ev := range rows {
+		var key []string
+		ok := true
+		for _, f := range fields {
+			v, has := firstOf(ev.Fields[f])
+			ok = ok && has
+			key = append(key, v)
+		}
+		if !ok {
+			continue
+		}
+		k := strings.Join(key, "\x00")
+		if _, seen := groups[k]; !seen {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], ev)
+	}
+	var out []*Event
+	for _, k := range order {
+		evs := groups[k]
+		row := &Event{Fields: map[string][]string{}}
+		for i, v := range strings.Split(k, "\x00") {
+			set(row, fields[i], v)
+		}
+		for _, fn := range funcs {
+			if err := aggregate(fn, evs, row); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+func aggregate(fn *call, evs []*Event, row *Event) error {
+	as := argValue(fn, "as")
+	field := firstArg(fn)
+	var nums []float64
+	for _, ev := range evs {
+		if f, ok := num(firstOf(ev.Fields[field])); ok {
+			nums = append(nums, f)
+		}
+	}
+	switch fn.Name {
+	case "count":
+		if field == "" {
+			set(row, as, strconv.Itoa(len(evs)))
+			return nil
+		}
+		distinct := argValue(fn, "distinct") == "true"
+		seen := map[string]bool{}
+		n := 0
+		for _, ev := range evs {
+			if v, ok := firstOf(ev.Fields[field]); ok {
+				n++
+				seen[v] = true
+			}
+		}
+		if distinct {
+			n = len(seen)
+		}
+		set(row, as, strconv.Itoa(n))
+	case "sum", "avg", "min", "max":
+		if len(nums) == 0 {
+			return nil
+		}
+		s, lo, hi := 0.0, nums[0], nums[0]
+		for _, f := range nums {
+			s += f
+			lo, hi = math.Min(lo, f), math.Max(hi, f)
+		}
+		v := map[string]float64{"sum": s, "avg": s / float64(len(nums)), "min": lo, "max": hi}[fn.Name]
+		set(row, as, fmtNum(v))
+	case "percentile":
+		if len(nums) == 0 {
+			return nil
+		}
+		sort.Float64s(nums)
+		for _, p := range arrayOf(fn, "percentiles") {
+			pf, _ := strconv.ParseFloat(p, 64)
+			rank := pf / 100 * float64(len(nums)-1)
+			lo, hi := int(math.Floor(rank)), int(math.Ceil(rank))
+			set(row, as+"_"+p, fmtNum(nums[lo]+(nums[hi]-nums[lo])*(rank-float64(lo))))
+		}
+	case "selectFromMin", "selectFromMax":
+		inc := arrayOf(fn, "include")
+		var best *Event
+		var bestT float64
+		for _, ev := range evs {
+			if len(ev.Fields[inc[0]]) == 0 {
+				continue
+			}
+			t, _ := num(firstOf(ev.Fields["@timestamp"]))
+			if best == nil || (fn.Name == "selectFromMin" && t < bestT) || (fn.Name == "selectFromMax" && t >= bestT) {
+				best, bestT = ev, t
+			}
+		}
+		if best != nil {
+			for _, f := range inc {
+				if vs := best.Fields[f]; len(vs) > 0 {
+					row.Fields[f] = vs
+				}
+			}
+		}
+	case "collect":
+		f := arrayOf(fn, "")[0]
+		seen := map[string]bool{}
+		var vals []string
+		for _, ev := range evs {
+			if v, ok := firstOf(ev.Fields[f]); ok && !seen[v] {
+				seen[v] = true
+				vals = append(vals, v)
+			}
+		}
+		if len(vals) > 0 {
+			sort.Strings(vals)
+			set(row, f, strings.Join(vals, "\n"))
+		}
+	default:
+		return fmt.Errorf("cannot run aggregate %s()", fn.Name)
+	}
+	return nil
+}

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/sigc-project/sigc/compiler/ir"
+	"github.com/sigc-project/sigc/sigma"
 )
 
 func expectPattern(t *testing.T, in string, want ir.Pattern) {
@@ -82,6 +83,20 @@ func TestEncodings(t *testing.T) {
 func FuzzParsePattern(f *testing.F) {
 	for _, s := range []string{`a*b?c`, `C:\Windows\`, `\Temp\\*.ps1`, `\\\*`, `*`, `?`, `\`, "é*\\?"} {
 		f.Add(s)
+	}
+	paths, _ := sigma.ExpandPaths([]string{"../../shared/corpus/sigmahq/rules"})
+	for i := 0; i < len(paths); i += 10 {
+		for _, r := range sigma.LoadFile(paths[i], nil).Collection.Rules {
+			for _, s := range r.Detection.Searches {
+				for _, a := range s.Alts {
+					for _, it := range a.Items {
+						for _, v := range it.Values {
+							f.Add(v.Raw)
+						}
+					}
+				}
+			}
+		}
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		p := ParsePattern(s)

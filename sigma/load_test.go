@@ -167,6 +167,14 @@ func FuzzLoad(f *testing.F) {
 			}
 		}
 	}
+	// Every 25th SigmaHQ rule, where the shared corpus is beside the checkout.
+	if paths, _ := ExpandPaths([]string{"../../shared/corpus/sigmahq/rules"}); len(paths) > 0 {
+		for i := 0; i < len(paths); i += 25 {
+			if b, err := os.ReadFile(paths[i]); err == nil {
+				f.Add(b)
+			}
+		}
+	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		Load("fuzz.yml", src)
 	})

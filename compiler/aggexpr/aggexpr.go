@@ -146,7 +146,7 @@ var exprLexer = lexer.MustSimple([]lexer.SimpleRule{
 	{Name: "Duration", Pattern: `[0-9]+[smhdw]\b`},
 	{Name: "Number", Pattern: `[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?`},
 	{Name: "Backtick", Pattern: "`[^`]*`"},
-	{Name: "Ident", Pattern: `[A-Za-z_@][A-Za-z0-9_.@\-]*`},
+	{Name: "Ident", Pattern: `[A-Za-z_@][A-Za-z0-9_.@]*`},
 	{Name: "Op", Pattern: `<=|>=|==|!=|[-+*/()<>,]`},
 	{Name: "whitespace", Pattern: `\s+`},
 	{Name: "Other", Pattern: `.`},

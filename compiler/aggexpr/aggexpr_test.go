@@ -50,3 +50,9 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// A dash is subtraction; a field name with a dash needs back-quotes.
+func TestDashIsMinus(t *testing.T) {
+	expect(t, "a-b", "(a - b)")
+	expect(t, "`a-b` - 1", "(`a-b` - 1)")
+}

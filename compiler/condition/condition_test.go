@@ -1,6 +1,10 @@
 package condition
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/sigc-project/sigc/sigma"
+)
 
 func expectParse(t *testing.T, in, want string) {
 	t.Helper()
@@ -71,10 +75,42 @@ func FuzzParse(f *testing.F) {
 	for _, s := range []string{"a and not b", "1 of sel* or all of them", "(a or b) and c", "not (x)", "sel | count() > 3", "2 of x_*"} {
 		f.Add(s)
 	}
+	for _, c := range corpusConditions() {
+		f.Add(c)
+	}
 	f.Fuzz(func(t *testing.T, s string) {
 		e, err := Parse(s)
 		if err == nil {
 			String(e)
 		}
 	})
+}
+
+// corpusConditions returns the conditions of every 10th SigmaHQ rule, where
+// the shared corpus is beside the checkout (fuzz seeds).
+func corpusConditions() []string {
+	paths, _ := sigma.ExpandPaths([]string{"../../../shared/corpus/sigmahq/rules"})
+	var out []string
+	for i := 0; i < len(paths); i += 10 {
+		f := sigma.LoadFile(paths[i], nil)
+		for _, r := range f.Collection.Rules {
+			for _, c := range r.Detection.Conditions {
+				out = append(out, c.Text)
+			}
+		}
+	}
+	return out
+}
+
+// Every condition of the SigmaHQ rules parses.
+func TestCorpusConditionsParse(t *testing.T) {
+	conds := corpusConditions()
+	if len(conds) == 0 {
+		t.Skip("SKIP: ../../../shared/corpus/sigmahq is absent; corpus conditions not parsed")
+	}
+	for _, c := range conds {
+		if _, err := Parse(c); err != nil {
+			t.Errorf("%q: %v", c, err)
+		}
+	}
 }

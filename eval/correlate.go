@@ -42,6 +42,9 @@ type AggValue struct {
 // correlations it reads), so memory holds only the live groups.
 type Correlator struct {
 	TimeField string
+	// Lateness is extra time a window stays open for out-of-order events,
+	// on top of one timespan (for inputs that are not sorted by time).
+	Lateness time.Duration
 	plans     []*corrPlan
 	byRule    map[*ir.Rule][]feed
 	byCorr    map[*ir.Correlation][]feed
@@ -329,7 +332,7 @@ func (a *acc) addNum(fn ir.AggFunc, f float64) {
 // with all, every window (end of input).
 func (c *Correlator) flush(all bool) {
 	for _, p := range c.plans {
-		limit := c.watermark - p.slack
+		limit := c.watermark - p.slack - int64(c.Lateness)
 		if all {
 			limit = math.MaxInt64
 		} else {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -21,6 +22,7 @@ type evalFlags struct {
 	pipelines  []string
 	format     string
 	timeField  string
+	lateness   time.Duration
 	noEventLog bool
 	failFast   bool
 }
@@ -45,6 +47,7 @@ func newEval() *cobra.Command {
 	cmd.Flags().StringArrayVarP(&f.pipelines, "pipeline", "p", nil, "processing pipeline file (repeatable)")
 	cmd.Flags().StringVar(&f.format, "format", "auto", "log format: "+strings.Join(logs.Formats, ", "))
 	cmd.Flags().StringVar(&f.timeField, "time-field", "", "event time field for correlations (default: first of "+strings.Join(eval.TimeFields[:6], ", ")+", …)")
+	cmd.Flags().DurationVar(&f.lateness, "lateness", 0, "keep correlation windows open this much longer for events that arrive out of time order")
 	cmd.Flags().BoolVar(&f.noEventLog, "no-eventlog-mapping", false, "do not add flat field names to Windows EventLog JSON records")
 	cmd.Flags().BoolVar(&f.failFast, "fail-fast", false, "stop at the first error")
 	cmd.MarkFlagRequired("logs")
@@ -109,6 +112,7 @@ func runEval(cmd *cobra.Command, f *evalFlags, args []string) error {
 		out.Write(fr.JSON())
 		out.WriteByte('\n')
 	})
+	correlator.Lateness = f.lateness
 	prep := eval.NewPreparer(eval.Options{EventLog: !f.noEventLog})
 	var compact bytes.Buffer
 	for _, path := range f.logs {
@@ -172,7 +176,7 @@ func runEval(cmd *cobra.Command, f *evalFlags, args []string) error {
 		fmt.Fprintf(stderr, "sigc: warning: %d matching event(s) had no timestamp and were left out of correlations; name the field with --time-field\n", correlator.NoTime)
 	}
 	if correlator.Late > 0 {
-		fmt.Fprintf(stderr, "sigc: warning: %d event(s) arrived after their correlation window had closed and were left out; sort the logs by time\n", correlator.Late)
+		fmt.Fprintf(stderr, "sigc: warning: %d event(s) arrived after their correlation window had closed and were left out; sort the logs by time or raise --lateness\n", correlator.Late)
 	}
 	if rep.errors > 0 {
 		out.Flush()

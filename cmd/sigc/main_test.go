@@ -226,3 +226,22 @@ func TestCorrelationFileOrder(t *testing.T) {
 		t.Errorf("missing rule: exit %d, %s", code, errs)
 	}
 }
+
+// Out-of-order input: late events are reported, and --lateness keeps the
+// window open for them.
+func TestEvalLateness(t *testing.T) {
+	corr := goodRule + "---\ntitle: Twice\nid: c1\ncorrelation:\n  type: event_count\n  rules: g1\n  timespan: 1m\n  condition: {gte: 2}\n"
+	logs := `{"A":"x","@timestamp":"2026-01-01T00:00:10Z"}
+{"A":"x","@timestamp":"2026-01-01T00:05:00Z"}
+{"A":"x","@timestamp":"2026-01-01T00:00:20Z"}
+`
+	dir := writeFiles(t, map[string]string{"r.yml": corr, "logs.jsonl": logs})
+	code, out, errs := sigc(t, "", "eval", "--logs", filepath.Join(dir, "logs.jsonl"), filepath.Join(dir, "r.yml"))
+	if code != 0 || out != "" || !strings.Contains(errs, "1 event(s) arrived after their correlation window had closed") {
+		t.Errorf("without lateness: exit %d, out %q, err %q", code, out, errs)
+	}
+	code, out, errs = sigc(t, "", "eval", "--lateness", "10m", "--logs", filepath.Join(dir, "logs.jsonl"), filepath.Join(dir, "r.yml"))
+	if code != 0 || !strings.Contains(out, `"events":2`) {
+		t.Errorf("with lateness: exit %d, out %q, err %q", code, out, errs)
+	}
+}

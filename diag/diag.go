@@ -4,7 +4,6 @@ package diag
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -111,20 +110,6 @@ func (l List) Error() string {
 		b.WriteString(d.Error())
 	}
 	return b.String()
-}
-
-// Sort orders diagnostics by file, line and column.
-func (l List) Sort() {
-	sort.SliceStable(l, func(i, j int) bool {
-		a, b := l[i].Pos, l[j].Pos
-		if a.File != b.File {
-			return a.File < b.File
-		}
-		if a.Line != b.Line {
-			return a.Line < b.Line
-		}
-		return a.Col < b.Col
-	})
 }
 
 // Flatten turns any error into diagnostics, keeping positions where it has them.

@@ -44,7 +44,7 @@ type Correlator struct {
 	TimeField string
 	// Lateness is extra time a window stays open for out-of-order events,
 	// on top of one timespan (for inputs that are not sorted by time).
-	Lateness time.Duration
+	Lateness  time.Duration
 	plans     []*corrPlan
 	byRule    map[*ir.Rule][]feed
 	byCorr    map[*ir.Correlation][]feed
@@ -168,9 +168,6 @@ func (p *corrPlan) collectCond(c ir.Cond) {
 		p.collect(n.R)
 	}
 }
-
-// Feeds reports whether rule r feeds any correlation.
-func (c *Correlator) Feeds(r *ir.Rule) bool { return len(c.byRule[r]) > 0 }
 
 // Add records that ev matched rule r.
 func (c *Correlator) Add(r *ir.Rule, ev *Event) {

@@ -1,7 +1,6 @@
 package sigma
 
 import (
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -108,6 +107,3 @@ func Merge(files []*File) *Collection {
 	}
 	return out
 }
-
-// Describe is a one-line summary used in debugging output.
-func (r *Rule) Describe() string { return fmt.Sprintf("%s (%s)", r.Title, r.ID) }

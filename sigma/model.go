@@ -56,7 +56,7 @@ type Search struct {
 }
 
 // Condition is one condition expression with the position of its scalar.
-// Offset is the column adjustment for quoted scalars.
+// For a quoted scalar Pos is the first character inside the quotes.
 type Condition struct {
 	Text string
 	Pos  diag.Pos

@@ -76,7 +76,7 @@ func (Backend) RenderCorrelation(c *ir.Correlation) (string, []*diag.Diagnostic,
 		stages = append(stages, fmt.Sprintf("%s := @timestamp / %d", f, text.SpanMillis(b)), fmt.Sprintf("math:floor(%s, as=%s)", f, f))
 	}
 	if p.Interval {
-		warns = append(warns, diag.Warnf(c.Pos, "logscale: interval() orders events with sort(limit=200000) before neighbor(); beyond 200,000 matching events the intervals are computed on a subset"))
+		warns = append(warns, diag.Warnf(p.IntervalPos, "logscale: interval() orders events with sort(limit=200000) before neighbor(); beyond 200,000 matching events the intervals are computed on a subset"))
 		stages = append(stages,
 			fmt.Sprintf("_group := format(format=%s, field=[%s])", text.Quote(strings.TrimSuffix(strings.Repeat("%s|", len(groupFields)), "|")), strings.Join(groupFields, ", ")),
 			"_ts := @timestamp",

@@ -78,7 +78,7 @@ func (Backend) RenderCorrelation(c *ir.Correlation) (string, []*diag.Diagnostic,
 		groups = append(groups, ref(g))
 	}
 	if p.Interval {
-		warns = append(warns, diag.Warnf(c.Pos, "sumologic: interval() sorts the matching messages by time before diff; Sumo Logic limits how many raw messages sort keeps"))
+		warns = append(warns, diag.Warnf(p.IntervalPos, "sumologic: interval() sorts the matching messages by time before diff; Sumo Logic limits how many raw messages sort keeps"))
 		stages = append(stages, "sort by _messagetime asc",
 			fmt.Sprintf("diff _messagetime as _interval_ms by %s", strings.Join(groups, ", ")),
 			"_interval_ms / 1000 as _interval")

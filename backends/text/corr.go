@@ -7,20 +7,22 @@ import (
 	"time"
 
 	"github.com/sigc-project/sigc/compiler/ir"
+	"github.com/sigc-project/sigc/diag"
 )
 
 // CorrPlan is the target-neutral layout of a correlation query: the
 // per-event helper fields to compute before aggregating, the aggregate
 // columns, and the named values to compute after.
 type CorrPlan struct {
-	C        *ir.Correlation
-	Columns  []Column        // aggregate columns, in first-use order
-	Buckets  []time.Duration // distinct bucket() spans
-	Interval bool            // interval() is used
-	Squares  []string        // fields whose squares are needed (stddev)
-	TagRules bool            // events must carry the name of their input
-	Post     []ir.Named      // named values computed after aggregating
-	col      map[*ir.AggCall]string
+	C           *ir.Correlation
+	Columns     []Column        // aggregate columns, in first-use order
+	Buckets     []time.Duration // distinct bucket() spans
+	Interval    bool            // interval() is used
+	IntervalPos diag.Pos        // where, for warnings
+	Squares     []string        // fields whose squares are needed (stddev)
+	TagRules    bool            // events must carry the name of their input
+	Post        []ir.Named      // named values computed after aggregating
+	col         map[*ir.AggCall]string
 }
 
 // Column is one aggregate computed by the grouping stage.
@@ -66,6 +68,9 @@ func (p *CorrPlan) add(call *ir.AggCall, name string) {
 			p.Buckets = append(p.Buckets, a.Span)
 		}
 	case ir.EvInterval:
+		if !p.Interval {
+			p.IntervalPos = call.Pos
+		}
 		p.Interval = true
 	case ir.EvRule:
 		p.TagRules = true

@@ -116,7 +116,26 @@ func NewCorrelator(corrs []*ir.Correlation, timeField string, emit func(*Firing)
 		lags[k] = inner
 		return inner
 	}
-	for _, k := range corrs {
+	// Plans run inner correlations first, so a window an inner one closes
+	// feeds its readers before they close theirs (end of input included).
+	depth := map[*ir.Correlation]int{}
+	var depthOf func(*ir.Correlation) int
+	depthOf = func(k *ir.Correlation) int {
+		if d, ok := depth[k]; ok {
+			return d
+		}
+		d := 0
+		for _, in := range k.Inputs {
+			if in.Correlation != nil {
+				d = max(d, depthOf(in.Correlation)+1)
+			}
+		}
+		depth[k] = d
+		return d
+	}
+	ordered := append([]*ir.Correlation(nil), corrs...)
+	sort.SliceStable(ordered, func(i, j int) bool { return depthOf(ordered[i]) < depthOf(ordered[j]) })
+	for _, k := range ordered {
 		p := &corrPlan{c: k, span: int64(k.Timespan), slots: map[*ir.AggCall]int{}, groups: map[string]*group{}, closed: math.MinInt64, limitAt: math.MinInt64}
 		p.slack = int64(k.Timespan) + lag(k)
 		for _, n := range k.Named {

@@ -162,6 +162,17 @@ func match(n *ir.Match, warns *[]*diag.Diagnostic) (string, error) {
 // are plain exact values, else one regex alternation (an OR of searches on
 // a field is a search for the alternation).
 func list(args []ir.Expr) (string, bool, error) {
+	if c0, ok := args[0].(*ir.CIDR); ok {
+		f, err := field(c0, c0.Field)
+		if err != nil {
+			return "", false, err
+		}
+		var nets []string
+		for _, a := range args {
+			nets = append(nets, text.Quote(a.(*ir.CIDR).Prefix.String()))
+		}
+		return fmt.Sprintf("cidr(%s, subnet=[%s])", f, strings.Join(nets, ", ")), true, nil
+	}
 	m0 := args[0].(*ir.Match)
 	f, err := field(args[0], m0.Field)
 	if err != nil {

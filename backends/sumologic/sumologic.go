@@ -197,6 +197,9 @@ func globString(p ir.Pattern) string {
 
 // list renders exact values of one field as an `in` list.
 func list(args []ir.Expr) (string, bool, error) {
+	if _, ok := args[0].(*ir.CIDR); ok {
+		return "", false, nil // compareCIDRPrefix takes one network
+	}
 	var vals []string
 	m0 := args[0].(*ir.Match)
 	for _, a := range args {

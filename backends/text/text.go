@@ -21,8 +21,9 @@ type Dialect struct {
 	True, False string // constant truth; "" means unsupported
 	// Leaf renders a matching primitive.
 	Leaf func(e ir.Expr) (string, error)
-	// List renders an OR of several leaves as one expression (an `in` list),
-	// or reports false to render them one by one.
+	// List renders an OR of several leaves on one field, all *ir.Match or
+	// all *ir.CIDR, as one expression (an `in` list), or reports false to
+	// render them one by one.
 	List func(args []ir.Expr) (string, bool, error)
 }
 
@@ -123,21 +124,29 @@ func (d *Dialect) join(args []ir.Expr, tok string, isOr bool) (string, error) {
 	return strings.Join(parts, tok), nil
 }
 
-// foldLists gathers matches on the same field and hands each group to the
-// dialect's List hook.
+// foldLists gathers matches (or CIDR tests) on the same field and hands
+// each group to the dialect's List hook.
 func (d *Dialect) foldLists(args []ir.Expr) (map[ir.Expr]string, error) {
 	type key struct {
+		cidr  bool
 		field string
 		cased bool
 	}
 	groups := map[key][]ir.Expr{}
 	var order []key
 	for _, a := range args {
-		m, ok := a.(*ir.Match)
-		if !ok || m.Field == "" {
+		var k key
+		switch m := a.(type) {
+		case *ir.Match:
+			if m.Field == "" {
+				continue
+			}
+			k = key{false, m.Field, m.Cased}
+		case *ir.CIDR:
+			k = key{true, m.Field, false}
+		default:
 			continue
 		}
-		k := key{m.Field, m.Cased}
 		if _, seen := groups[k]; !seen {
 			order = append(order, k)
 		}

@@ -68,8 +68,16 @@ type inFn struct {
 }
 
 type cidrFn struct {
-	Field  string `parser:"@Ident \",\""`
-	Subnet string `parser:"\"subnet\" \"=\" @String"`
+	Field   string   `parser:"@Ident \",\""`
+	Subnet  *string  `parser:"\"subnet\" \"=\" ( @String"`
+	Subnets []string `parser:"  | \"[\" @String ( \",\" @String )* \"]\" )"`
+}
+
+func (c *cidrFn) nets() []string {
+	if c.Subnet != nil {
+		return []string{*c.Subnet}
+	}
+	return c.Subnets
 }
 
 type testFn struct {
@@ -138,12 +146,14 @@ func checkNot(n *notExpr) error {
 			}
 		}
 	case p.CIDR != nil:
-		s, err := unquote(p.CIDR.Subnet)
-		if err != nil {
-			return err
-		}
-		if _, err := netip.ParsePrefix(s); err != nil {
-			return err
+		for _, n := range p.CIDR.nets() {
+			s, err := unquote(n)
+			if err != nil {
+				return err
+			}
+			if _, err := netip.ParsePrefix(s); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -228,11 +238,13 @@ func evalNot(n *notExpr, ev *Event) bool {
 		}
 		return false
 	case p.CIDR != nil:
-		s, _ := unquote(p.CIDR.Subnet)
-		prefix, _ := netip.ParsePrefix(s)
-		for _, v := range ev.Fields[p.CIDR.Field] {
-			if a, err := netip.ParseAddr(v); err == nil && prefix.Contains(a.Unmap()) {
-				return true
+		for _, n := range p.CIDR.nets() {
+			s, _ := unquote(n)
+			prefix, _ := netip.ParsePrefix(s)
+			for _, v := range ev.Fields[p.CIDR.Field] {
+				if a, err := netip.ParseAddr(v); err == nil && prefix.Contains(a.Unmap()) {
+					return true
+				}
 			}
 		}
 		return false

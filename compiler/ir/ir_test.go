@@ -54,8 +54,8 @@ func TestPatternShape(t *testing.T) {
 
 func TestPrintCorrelation(t *testing.T) {
 	c := &Correlation{ID: "c", Title: "t", Type: "aggregate", Timespan: 3600e9, GroupBy: []string{"h"},
-		Inputs: []*Input{{Ref: "r", Rule: &Rule{ID: "r1"}, GroupFields: []string{"h"}}},
-		Named: []Named{{Name: "n", Expr: &AggCall{Func: AggCount}}, {Name: "j", Expr: &Arith{Op: '/', L: &AggCall{Func: AggStddev, Arg: EvInterval{}}, R: &NameRef{Name: "n"}}}},
+		Inputs:    []*Input{{Ref: "r", Rule: &Rule{ID: "r1"}, GroupFields: []string{"h"}}},
+		Named:     []Named{{Name: "n", Expr: &AggCall{Func: AggCount}}, {Name: "j", Expr: &Arith{Op: '/', L: &AggCall{Func: AggStddev, Arg: EvInterval{}}, R: &NameRef{Name: "n"}}}},
 		Condition: &CAnd{Args: []Cond{&CCmp{Op: ">=", L: &NameRef{Name: "n"}, R: &Num{V: 2, Text: "2"}}, &CNot{Arg: &CCmp{Op: "<", L: &NameRef{Name: "j"}, R: &Num{Text: "0.1"}}}}},
 	}
 	got := PrintCorrelation(c)

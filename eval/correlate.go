@@ -139,9 +139,9 @@ func NewCorrelator(corrs []*ir.Correlation, timeField string, emit func(*Firing)
 		p := &corrPlan{c: k, span: int64(k.Timespan), slots: map[*ir.AggCall]int{}, groups: map[string]*group{}, closed: math.MinInt64, limitAt: math.MinInt64}
 		p.slack = int64(k.Timespan) + lag(k)
 		for _, n := range k.Named {
-			p.collect(n.Expr)
+			ir.WalkValue(n.Expr, p.slot)
 		}
-		p.collectCond(k.Condition)
+		ir.WalkCond(k.Condition, p.slot)
 		c.plans = append(c.plans, p)
 		for i, in := range k.Inputs {
 			if in.Rule != nil {
@@ -154,37 +154,14 @@ func NewCorrelator(corrs []*ir.Correlation, timeField string, emit func(*Firing)
 	return c
 }
 
-func (p *corrPlan) collect(v ir.Value) {
-	switch n := v.(type) {
-	case *ir.AggCall:
-		if _, ok := p.slots[n]; !ok {
-			p.slots[n] = len(p.calls)
-			p.calls = append(p.calls, n)
-			if _, ok := n.Arg.(ir.EvInterval); ok || n.Func == ir.AggSequence {
-				p.needTime = true
-			}
+// slot gives an aggregate call its accumulator slot.
+func (p *corrPlan) slot(n *ir.AggCall) {
+	if _, ok := p.slots[n]; !ok {
+		p.slots[n] = len(p.calls)
+		p.calls = append(p.calls, n)
+		if _, ok := n.Arg.(ir.EvInterval); ok || n.Func == ir.AggSequence {
+			p.needTime = true
 		}
-	case *ir.Arith:
-		p.collect(n.L)
-		p.collect(n.R)
-	}
-}
-
-func (p *corrPlan) collectCond(c ir.Cond) {
-	switch n := c.(type) {
-	case *ir.CAnd:
-		for _, a := range n.Args {
-			p.collectCond(a)
-		}
-	case *ir.COr:
-		for _, a := range n.Args {
-			p.collectCond(a)
-		}
-	case *ir.CNot:
-		p.collectCond(n.Arg)
-	case *ir.CCmp:
-		p.collect(n.L)
-		p.collect(n.R)
 	}
 }
 
@@ -546,7 +523,7 @@ func aggResult(call *ir.AggCall, a *acc) result {
 		if call.Func == ir.AggMedian {
 			p = 50
 		}
-		return num(Percentile(a.vals, p))
+		return num(ir.Percentile(append([]float64(nil), a.vals...), p))
 	case ir.AggFirst, ir.AggLast:
 		if !a.seenFL {
 			return result{}
@@ -567,20 +544,6 @@ func aggResult(call *ir.AggCall, a *acc) result {
 		return result{text: vals}
 	}
 	return result{}
-}
-
-// Percentile is the linear interpolation between closest ranks (the
-// definition of numpy's default and of most SQL engines' percentile_cont).
-func Percentile(vals []float64, p float64) float64 {
-	s := append([]float64(nil), vals...)
-	sort.Float64s(s)
-	if len(s) == 1 {
-		return s[0]
-	}
-	rank := p / 100 * float64(len(s)-1)
-	lo := int(math.Floor(rank))
-	hi := int(math.Ceil(rank))
-	return s[lo] + (s[hi]-s[lo])*(rank-float64(lo))
 }
 
 func (p *corrPlan) cond(c ir.Cond, get func(ir.Value) result) bool {

@@ -41,13 +41,16 @@ func PlanCorrelation(c *ir.Correlation) *CorrPlan {
 			p.add(call, SafeName(n.Name))
 			continue
 		}
-		p.walk(n.Expr)
+		ir.WalkValue(n.Expr, p.addInline)
 		p.Post = append(p.Post, n)
 	}
-	p.walkCond(c.Condition)
+	ir.WalkCond(c.Condition, p.addInline)
 	sort.Slice(p.Buckets, func(i, j int) bool { return p.Buckets[i] < p.Buckets[j] })
 	return p
 }
+
+// addInline adds an aggregate used inside an expression (named `_aN`).
+func (p *CorrPlan) addInline(call *ir.AggCall) { p.add(call, "") }
 
 func (p *CorrPlan) add(call *ir.AggCall, name string) {
 	if _, ok := p.col[call]; ok {
@@ -86,34 +89,6 @@ func (p *CorrPlan) add(call *ir.AggCall, name string) {
 			}
 		}
 		p.Squares = append(p.Squares, f)
-	}
-}
-
-func (p *CorrPlan) walk(v ir.Value) {
-	switch n := v.(type) {
-	case *ir.AggCall:
-		p.add(n, "")
-	case *ir.Arith:
-		p.walk(n.L)
-		p.walk(n.R)
-	}
-}
-
-func (p *CorrPlan) walkCond(c ir.Cond) {
-	switch n := c.(type) {
-	case *ir.CAnd:
-		for _, a := range n.Args {
-			p.walkCond(a)
-		}
-	case *ir.COr:
-		for _, a := range n.Args {
-			p.walkCond(a)
-		}
-	case *ir.CNot:
-		p.walkCond(n.Arg)
-	case *ir.CCmp:
-		p.walk(n.L)
-		p.walk(n.R)
 	}
 }
 

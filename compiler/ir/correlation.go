@@ -2,6 +2,8 @@ package ir
 
 import (
 	"fmt"
+	"math"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -282,4 +284,47 @@ func FlattenCond(c Cond) Cond {
 		return &CNot{Arg: FlattenCond(n.Arg)}
 	}
 	return c
+}
+
+// WalkValue calls fn for every aggregate call in v, left to right.
+func WalkValue(v Value, fn func(*AggCall)) {
+	switch n := v.(type) {
+	case *AggCall:
+		fn(n)
+	case *Arith:
+		WalkValue(n.L, fn)
+		WalkValue(n.R, fn)
+	}
+}
+
+// WalkCond calls fn for every aggregate call a condition compares.
+func WalkCond(c Cond, fn func(*AggCall)) {
+	switch n := c.(type) {
+	case *CAnd:
+		for _, a := range n.Args {
+			WalkCond(a, fn)
+		}
+	case *COr:
+		for _, a := range n.Args {
+			WalkCond(a, fn)
+		}
+	case *CNot:
+		WalkCond(n.Arg, fn)
+	case *CCmp:
+		WalkValue(n.L, fn)
+		WalkValue(n.R, fn)
+	}
+}
+
+// Percentile is the one definition of percentile(x, p) and median: linear
+// interpolation between the closest ranks (numpy's default, SQL's
+// percentile_cont). vals must be non-empty; they are sorted in place.
+func Percentile(vals []float64, p float64) float64 {
+	sort.Float64s(vals)
+	if len(vals) == 1 {
+		return vals[0]
+	}
+	rank := p / 100 * float64(len(vals)-1)
+	lo, hi := int(math.Floor(rank)), int(math.Ceil(rank))
+	return vals[lo] + (vals[hi]-vals[lo])*(rank-float64(lo))
 }

@@ -122,27 +122,6 @@ func ValidUTF8(target string, e ir.Expr, s string) error {
 // InlineFlags reports whether a user regex sets inline flags such as (?i).
 var InlineFlags = regexp.MustCompile(`\(\?[imsU-]+[:)]`)
 
-// Unquote reads back a string written by Quote, accepting only the \" and
-// \\ escapes both targets document; the reference grammars use it.
-func Unquote(s string) (string, error) {
-	body := s[1 : len(s)-1]
-	var b strings.Builder
-	for i := 0; i < len(body); i++ {
-		c := body[i]
-		if c == '\\' {
-			if i+1 >= len(body) || (body[i+1] != '"' && body[i+1] != '\\') {
-				return "", fmt.Errorf("undocumented string escape in %s", s)
-			}
-			i++
-			c = body[i]
-		} else if c < 0x20 {
-			return "", fmt.Errorf("raw control character in string %s", s)
-		}
-		b.WriteByte(c)
-	}
-	return b.String(), nil
-}
-
 // AliasedGroups reports whether some input of a correlation reads a
 // group-by value from a field of another name (aliases), so the query must
 // copy it into the group field first.
@@ -155,37 +134,4 @@ func AliasedGroups(c *ir.Correlation) bool {
 		}
 	}
 	return false
-}
-
-// Arithmetic evaluates n0 op0 n1 op1 n2 … with * and / binding tighter than
-// + and -, left to right, as both targets' expression languages do; the
-// reference interpreters use it. A division by zero has no value.
-func Arithmetic(nums []float64, ops []string) (float64, bool) {
-	// First pass: fold * and / into the running term.
-	terms := []float64{nums[0]}
-	var addOps []string
-	for i, op := range ops {
-		y := nums[i+1]
-		switch op {
-		case "*":
-			terms[len(terms)-1] *= y
-		case "/":
-			if y == 0 {
-				return 0, false
-			}
-			terms[len(terms)-1] /= y
-		default:
-			terms = append(terms, y)
-			addOps = append(addOps, op)
-		}
-	}
-	v := terms[0]
-	for i, op := range addOps {
-		if op == "+" {
-			v += terms[i+1]
-		} else {
-			v -= terms[i+1]
-		}
-	}
-	return v, true
 }

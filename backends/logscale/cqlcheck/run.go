@@ -6,6 +6,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/sigc-project/sigc/backends/text"
+	"github.com/sigc-project/sigc/compiler/ir"
 )
 
 // RunPipeline executes a correlation query over events, with the semantics
@@ -206,30 +209,19 @@ func groupBy(c *call, rows []*Event) ([]*Event, error) {
 			}
 		}
 	}
-	groups := map[string][]*Event{}
-	var order []string
-	for _, ev := range rows {
-		var key []string
-		ok := true
-		for _, f := range fields {
-			v, has := firstOf(ev.Fields[f])
-			ok = ok && has
-			key = append(key, v)
-		}
-		if !ok {
-			continue
-		}
-		k := strings.Join(key, "\x00")
-		if _, seen := groups[k]; !seen {
-			order = append(order, k)
-		}
-		groups[k] = append(groups[k], ev)
+	maps := make([]map[string][]string, len(rows))
+	for i, r := range rows {
+		maps[i] = r.Fields
 	}
+	keys, members := text.GroupRows(maps, fields)
 	var out []*Event
-	for _, k := range order {
-		evs := groups[k]
+	for g, key := range keys {
+		evs := make([]*Event, len(members[g]))
+		for i, m := range members[g] {
+			evs[i] = rows[m]
+		}
 		row := &Event{Fields: map[string][]string{}}
-		for i, v := range strings.Split(k, "\x00") {
+		for i, v := range key {
 			set(row, fields[i], v)
 		}
 		for _, fn := range funcs {
@@ -274,23 +266,14 @@ func aggregate(fn *call, evs []*Event, row *Event) error {
 		if len(nums) == 0 {
 			return nil
 		}
-		s, lo, hi := 0.0, nums[0], nums[0]
-		for _, f := range nums {
-			s += f
-			lo, hi = math.Min(lo, f), math.Max(hi, f)
-		}
-		v := map[string]float64{"sum": s, "avg": s / float64(len(nums)), "min": lo, "max": hi}[fn.Name]
-		set(row, as, fmtNum(v))
+		set(row, as, fmtNum(text.Summary(fn.Name, nums)))
 	case "percentile":
 		if len(nums) == 0 {
 			return nil
 		}
-		sort.Float64s(nums)
 		for _, p := range arrayOf(fn, "percentiles") {
 			pf, _ := strconv.ParseFloat(p, 64)
-			rank := pf / 100 * float64(len(nums)-1)
-			lo, hi := int(math.Floor(rank)), int(math.Ceil(rank))
-			set(row, as+"_"+p, fmtNum(nums[lo]+(nums[hi]-nums[lo])*(rank-float64(lo))))
+			set(row, as+"_"+p, fmtNum(ir.Percentile(nums, pf)))
 		}
 	case "selectFromMin", "selectFromMax":
 		inc := arrayOf(fn, "include")

@@ -2,12 +2,13 @@ package sumocheck
 
 import (
 	"fmt"
-
-	"github.com/sigc-project/sigc/backends/text"
 	"math"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/sigc-project/sigc/backends/text"
+	"github.com/sigc-project/sigc/compiler/ir"
 )
 
 // RunPipeline executes a correlation search over events with the semantics
@@ -196,30 +197,19 @@ func calcTerm(t *term, ev *Event) (string, bool) {
 
 // aggregate groups rows by the `by` fields (rows lacking one are dropped).
 func aggregate(st *aggStage, rows []*Event) []*Event {
-	groups := map[string][]*Event{}
-	var order []string
-	for _, ev := range rows {
-		var key []string
-		ok := true
-		for _, b := range st.By {
-			v, has := firstOf(ev.Fields[b])
-			ok = ok && has
-			key = append(key, v)
-		}
-		if !ok {
-			continue
-		}
-		k := strings.Join(key, "\x00")
-		if _, seen := groups[k]; !seen {
-			order = append(order, k)
-		}
-		groups[k] = append(groups[k], ev)
+	maps := make([]map[string][]string, len(rows))
+	for i, r := range rows {
+		maps[i] = r.Fields
 	}
+	keys, members := text.GroupRows(maps, st.By)
 	var out []*Event
-	for _, k := range order {
-		evs := groups[k]
+	for g, key := range keys {
+		evs := make([]*Event, len(members[g]))
+		for i, m := range members[g] {
+			evs[i] = rows[m]
+		}
 		row := &Event{Fields: map[string][]string{}}
-		for i, v := range strings.Split(k, "\x00") {
+		for i, v := range key {
 			set(row, st.By[i], v)
 		}
 		for _, a := range st.Aggs {
@@ -281,17 +271,9 @@ func aggOne(a *agg, evs []*Event, row *Event) {
 		}
 	case len(nums) == 0:
 	case a.Fn == "pct":
-		sort.Float64s(nums)
 		p, _ := strconv.ParseFloat(*a.P, 64)
-		rank := p / 100 * float64(len(nums)-1)
-		lo, hi := int(math.Floor(rank)), int(math.Ceil(rank))
-		set(row, a.As, fmtNum(nums[lo]+(nums[hi]-nums[lo])*(rank-float64(lo))))
+		set(row, a.As, fmtNum(ir.Percentile(nums, p)))
 	default:
-		s, lo, hi := 0.0, nums[0], nums[0]
-		for _, f := range nums {
-			s += f
-			lo, hi = math.Min(lo, f), math.Max(hi, f)
-		}
-		set(row, a.As, fmtNum(map[string]float64{"sum": s, "avg": s / float64(len(nums)), "min": lo, "max": hi}[a.Fn]))
+		set(row, a.As, fmtNum(text.Summary(a.Fn, nums)))
 	}
 }

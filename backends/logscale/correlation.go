@@ -26,7 +26,7 @@ func (Backend) RenderCorrelation(c *ir.Correlation) (string, []*diag.Diagnostic,
 		if in.Correlation != nil {
 			return "", nil, text.Unsupported(name, c.Pos, "a correlation of correlations (%q); render the inner correlation as its own query", in.Ref)
 		}
-		q, err := ruleFilter(d, in.Rule)
+		q, err := d.RenderRule(in.Rule)
 		if err != nil {
 			return "", nil, err
 		}
@@ -156,22 +156,6 @@ func pctText(call *ir.AggCall) string {
 		p = 50
 	}
 	return strconv.FormatFloat(p, 'f', -1, 64)
-}
-
-// ruleFilter renders a rule's conditions (a list is an OR).
-func ruleFilter(d *text.Dialect, r *ir.Rule) (string, error) {
-	var qs []string
-	for _, c := range r.Conditions {
-		q, err := d.Render(c)
-		if err != nil {
-			return "", err
-		}
-		qs = append(qs, q)
-	}
-	if len(qs) == 1 {
-		return qs[0], nil
-	}
-	return "(" + strings.Join(qs, ") or (") + ")", nil
 }
 
 // aggregate renders one column as groupBy() functions.

@@ -23,15 +23,11 @@ func (Backend) RenderCorrelation(c *ir.Correlation) (string, []*diag.Diagnostic,
 		if in.Correlation != nil {
 			return "", nil, text.Unsupported(name, c.Pos, "a correlation of correlations (%q); render the inner correlation as its own search", in.Ref)
 		}
-		var qs []string
-		for _, cond := range in.Rule.Conditions {
-			q, err := d.Render(cond)
-			if err != nil {
-				return "", nil, err
-			}
-			qs = append(qs, q)
+		q, err := d.RenderRule(in.Rule)
+		if err != nil {
+			return "", nil, err
 		}
-		inputs = append(inputs, "("+strings.Join(qs, ") OR (")+")")
+		inputs = append(inputs, "("+q+")")
 	}
 	stages := []string{Scope, "where " + strings.Join(inputs, " OR ")}
 

@@ -45,6 +45,23 @@ func Dedupe(ws []*diag.Diagnostic) []*diag.Diagnostic {
 	return out
 }
 
+// RenderRule renders all of a rule's conditions as one filter: a list of
+// conditions is an OR of the groups.
+func (d *Dialect) RenderRule(r *ir.Rule) (string, error) {
+	var qs []string
+	for _, c := range r.Conditions {
+		q, err := d.Render(c)
+		if err != nil {
+			return "", err
+		}
+		qs = append(qs, q)
+	}
+	if len(qs) == 1 {
+		return qs[0], nil
+	}
+	return d.GroupOpen + strings.Join(qs, d.GroupClose+d.Or+d.GroupOpen) + d.GroupClose, nil
+}
+
 // Render renders one expression.
 func (d *Dialect) Render(e ir.Expr) (string, error) {
 	return d.render(e)

@@ -84,3 +84,14 @@ func TestQuote(t *testing.T) {
 		t.Errorf("got %s", got)
 	}
 }
+
+func TestRenderRule(t *testing.T) {
+	d := synthetic()
+	got, err := d.RenderRule(&ir.Rule{Conditions: []ir.Expr{m("a", "1"), &ir.And{Args: []ir.Expr{m("b", "2"), m("c", "3")}}}})
+	if err != nil || got != "<a~1> || <b~2 && c~3>" {
+		t.Errorf("got %q, %v", got, err)
+	}
+	if got, _ := d.RenderRule(&ir.Rule{Conditions: []ir.Expr{m("a", "1")}}); got != "a~1" {
+		t.Errorf("one condition: %q", got)
+	}
+}

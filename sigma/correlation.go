@@ -100,16 +100,13 @@ func (l *loader) loadCorrelation(root *yaml.Node, keys map[string]*yaml.Node) *C
 		switch cond.Kind {
 		case yaml.MappingNode:
 			c.CondOps = map[string]Value{}
-			for i := 0; i+1 < len(cond.Content); i += 2 {
-				k, _ := l.resolve(cond.Content[i])
-				v, _ := l.resolve(cond.Content[i+1])
-				if k == nil || v == nil || v.Kind != yaml.ScalarNode {
+			l.pairs(cond, func(k, v *yaml.Node) {
+				if v.Kind != yaml.ScalarNode {
 					l.errorf(cond, "condition entries must be `operator: number` or `field: name`")
-					continue
+					return
 				}
 				c.CondOps[k.Value] = l.scalar(v)
-				c.CondOps[k.Value] = withKeyPos(c.CondOps[k.Value], l.pos(k))
-			}
+			})
 		case yaml.ScalarNode:
 			v := l.scalar(cond)
 			c.CondText = &v
@@ -121,56 +118,35 @@ func (l *loader) loadCorrelation(root *yaml.Node, keys map[string]*yaml.Node) *C
 		if a.Kind != yaml.MappingNode {
 			l.errorf(a, "aliases must map an alias to {rule: field} pairs")
 		} else {
-			for i := 0; i+1 < len(a.Content); i += 2 {
-				k, _ := l.resolve(a.Content[i])
-				v, _ := l.resolve(a.Content[i+1])
-				if k == nil || v == nil {
-					continue
-				}
+			l.pairs(a, func(k, v *yaml.Node) {
 				al := Alias{Name: k.Value, Pos: l.pos(k), Fields: map[string]Value{}}
 				if v.Kind != yaml.MappingNode {
 					l.errorf(v, "alias %q must map each rule to its field", k.Value)
-					continue
+					return
 				}
-				for j := 0; j+1 < len(v.Content); j += 2 {
-					rk, _ := l.resolve(v.Content[j])
-					rv, _ := l.resolve(v.Content[j+1])
-					if rk != nil && rv != nil && rv.Kind == yaml.ScalarNode {
+				l.pairs(v, func(rk, rv *yaml.Node) {
+					if rv.Kind == yaml.ScalarNode {
 						al.Fields[rk.Value] = l.scalar(rv)
 					}
-				}
+				})
 				c.Aliases = append(c.Aliases, al)
-			}
+			})
 		}
 	}
 	if a := m["aggregate"]; a != nil {
 		if a.Kind != yaml.MappingNode {
 			l.errorf(a, "aggregate must map names to expressions such as `count()`")
 		} else {
-			for i := 0; i+1 < len(a.Content); i += 2 {
-				k, _ := l.resolve(a.Content[i])
-				v, _ := l.resolve(a.Content[i+1])
-				if k == nil || v == nil {
-					continue
-				}
+			l.pairs(a, func(k, v *yaml.Node) {
 				if v.Kind != yaml.ScalarNode {
 					l.errorf(v, "aggregate %q must be an expression string", k.Value)
-					continue
+					return
 				}
 				c.Aggregate = append(c.Aggregate, NamedExpr{Name: k.Value, Pos: l.pos(k), Expr: l.scalar(v)})
-			}
+			})
 		}
 	}
 	return c
-}
-
-// withKeyPos keeps the key's position for an operator entry (errors about
-// the operator point at it).
-func withKeyPos(v Value, p diag.Pos) Value {
-	if v.Pos.Line == 0 {
-		v.Pos = p
-	}
-	return v
 }
 
 // scalarList reads a scalar or a list of scalars.

@@ -172,21 +172,27 @@ func (l *loader) loadDocument(doc *yaml.Node, out *Collection) {
 	}
 }
 
-// mapping indexes a mapping node's keys; duplicate keys are errors.
-func (l *loader) mapping(n *yaml.Node) map[string]*yaml.Node {
-	m := make(map[string]*yaml.Node, len(n.Content)/2)
+// pairs calls fn for each key and value of a mapping node, aliases followed.
+func (l *loader) pairs(n *yaml.Node, fn func(k, v *yaml.Node)) {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, _ := l.resolve(n.Content[i])
 		v, _ := l.resolve(n.Content[i+1])
-		if k == nil || v == nil {
-			continue
+		if k != nil && v != nil {
+			fn(k, v)
 		}
+	}
+}
+
+// mapping indexes a mapping node's keys; duplicate keys are errors.
+func (l *loader) mapping(n *yaml.Node) map[string]*yaml.Node {
+	m := make(map[string]*yaml.Node, len(n.Content)/2)
+	l.pairs(n, func(k, v *yaml.Node) {
 		if _, dup := m[k.Value]; dup {
 			l.errorf(k, "duplicate key %q; YAML keeps only one, merge them", k.Value)
-			continue
+			return
 		}
 		m[k.Value] = v
-	}
+	})
 	return m
 }
 
@@ -205,27 +211,12 @@ func (l *loader) strList(n *yaml.Node, what string) []string {
 	if n == nil {
 		return nil
 	}
-	if n.Kind == yaml.ScalarNode {
-		if n.Tag == "!!null" {
-			return nil
-		}
-		return []string{n.Value}
-	}
-	if n.Kind != yaml.SequenceNode {
-		l.errorf(n, "%s must be a list of values", what)
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		return nil
 	}
 	var out []string
-	for _, c := range n.Content {
-		c, ok := l.resolve(c)
-		if !ok {
-			continue
-		}
-		if c.Kind != yaml.ScalarNode {
-			l.errorf(c, "%s entries must be plain values", what)
-			continue
-		}
-		out = append(out, c.Value)
+	for _, v := range l.scalarList(n, what) {
+		out = append(out, v.Raw)
 	}
 	return out
 }
@@ -294,20 +285,7 @@ func (l *loader) loadFilter(root *yaml.Node, keys map[string]*yaml.Node) *Filter
 		l.errorf(fn, "filter has no `rules` list; name the rule ids or names it applies to (or `any`)")
 		return nil
 	}
-	switch rulesNode.Kind {
-	case yaml.ScalarNode:
-		f.Rules = append(f.Rules, l.scalar(rulesNode))
-	case yaml.SequenceNode:
-		for _, c := range rulesNode.Content {
-			if c, ok := l.resolve(c); ok && c.Kind == yaml.ScalarNode {
-				f.Rules = append(f.Rules, l.scalar(c))
-			} else if ok {
-				l.errorf(c, "filter rules entries must be rule ids or names")
-			}
-		}
-	default:
-		l.errorf(rulesNode, "filter `rules` must be a list of rule ids or names")
-	}
+	f.Rules = l.scalarList(rulesNode, "filter `rules` (rule ids or names)")
 	return f
 }
 
@@ -320,31 +298,26 @@ func (l *loader) loadDetection(n *yaml.Node, what string, extra func(string, *ya
 		return d
 	}
 	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, _ := l.resolve(n.Content[i])
-		v, _ := l.resolve(n.Content[i+1])
-		if k == nil || v == nil {
-			continue
-		}
+	l.pairs(n, func(k, v *yaml.Node) {
 		if seen[k.Value] {
 			l.errorf(k, "duplicate key %q in %s; YAML keeps only one, rename it", k.Value, what)
-			continue
+			return
 		}
 		seen[k.Value] = true
 		switch k.Value {
 		case "condition":
 			d.Conditions = l.loadConditions(v)
-			continue
+			return
 		case "timeframe":
-			continue // obsolete; correlation rules carry time spans now
+			return // obsolete; correlation rules carry time spans now
 		}
 		if extra != nil && extra(k.Value, v) {
-			continue
+			return
 		}
 		if s := l.loadSearch(k, v); s != nil {
 			d.Searches = append(d.Searches, s)
 		}
-	}
+	})
 	if len(d.Conditions) == 0 {
 		l.errorf(n, "%s has no condition; add `condition:` naming the selections", what)
 	}
@@ -417,19 +390,14 @@ func (l *loader) loadSearch(k, v *yaml.Node) *Search {
 func (l *loader) loadItems(m *yaml.Node) []FieldItem {
 	var items []FieldItem
 	seen := map[string]bool{}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		k, _ := l.resolve(m.Content[i])
-		v, _ := l.resolve(m.Content[i+1])
-		if k == nil || v == nil {
-			continue
-		}
+	l.pairs(m, func(k, v *yaml.Node) {
 		if k.Kind != yaml.ScalarNode {
 			l.errorf(k, "field names must be plain strings")
-			continue
+			return
 		}
 		if seen[k.Value] {
 			l.errorf(k, "duplicate field %q in one selection; YAML keeps only one, use a list of values or `|all`", k.Value)
-			continue
+			return
 		}
 		seen[k.Value] = true
 		it := FieldItem{Pos: l.pos(k), Key: k.Value}
@@ -461,14 +429,14 @@ func (l *loader) loadItems(m *yaml.Node) []FieldItem {
 			}
 			if len(v.Content) == 0 {
 				l.errorf(v, "field %q has an empty list of values", k.Value)
-				continue
+				return
 			}
 		default:
 			l.errorf(v, "value of %q must be a value or a list of values, not a map", k.Value)
-			continue
+			return
 		}
 		items = append(items, it)
-	}
+	})
 	return items
 }
 

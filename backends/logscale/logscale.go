@@ -145,7 +145,7 @@ func match(n *ir.Match, warns *[]*diag.Diagnostic) (string, error) {
 	}
 	// `=` treats `*` in the string as a wildcard, and control characters
 	// have no documented string escape: those go to the regex form.
-	if shape == ir.ShapeExact && n.Cased && !strings.ContainsAny(lit, "*") && !hasControl(lit) {
+	if shape == ir.ShapeExact && n.Cased && !strings.ContainsAny(lit, "*") && !text.HasControl(lit) {
 		return f + "=" + text.Quote(lit), nil
 	}
 	flags := ""
@@ -189,7 +189,7 @@ func list(args []ir.Expr) (string, bool, error) {
 		}
 		shape, lit := m.Pattern.Shape()
 		// in() values treat `*` as a wildcard; backslashes are left to regex.
-		if shape != ir.ShapeExact || strings.ContainsAny(lit, `*\`) || lit == "" || hasControl(lit) {
+		if shape != ir.ShapeExact || strings.ContainsAny(lit, `*\`) || lit == "" || text.HasControl(lit) {
 			exact = false
 		}
 		vals = append(vals, text.Quote(lit))
@@ -213,13 +213,4 @@ func list(args []ir.Expr) (string, bool, error) {
 		flags += "d"
 	}
 	return fmt.Sprintf("%s=/(?:%s)/%s", f, strings.Join(alts, "|"), flags), true, nil
-}
-
-func hasControl(s string) bool {
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
-			return true
-		}
-	}
-	return false
 }

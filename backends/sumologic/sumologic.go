@@ -157,7 +157,7 @@ func match(n *ir.Match, warns *[]*diag.Diagnostic) (string, error) {
 	if shape == ir.ShapeAny {
 		return fmt.Sprintf("!isNull(%s)", f), nil
 	}
-	if shape == ir.ShapeExact && !hasControl(lit) {
+	if shape == ir.ShapeExact && !text.HasControl(lit) {
 		return fmt.Sprintf("%s = %s", subject, text.Quote(lit)), nil
 	}
 	if globSafe(p) {
@@ -171,7 +171,7 @@ func match(n *ir.Match, warns *[]*diag.Diagnostic) (string, error) {
 // `*` wildcards and no literal star (Sumo has no `?` and no escape for `*`).
 func globSafe(p ir.Pattern) bool {
 	for i, s := range p {
-		if s.Kind == ir.One || (s.Kind == ir.Lit && (strings.Contains(s.Text, "*") || hasControl(s.Text))) {
+		if s.Kind == ir.One || (s.Kind == ir.Lit && (strings.Contains(s.Text, "*") || text.HasControl(s.Text))) {
 			return false
 		}
 		// A backslash right before a wildcard could read as an escape.
@@ -209,7 +209,7 @@ func list(args []ir.Expr) (string, bool, error) {
 			p = p.Lower()
 		}
 		shape, lit := p.Shape()
-		if shape != ir.ShapeExact || hasControl(lit) {
+		if shape != ir.ShapeExact || text.HasControl(lit) {
 			return "", false, nil
 		}
 		if err := text.ValidUTF8(name, m, lit); err != nil {
@@ -222,15 +222,4 @@ func list(args []ir.Expr) (string, bool, error) {
 		subject = "toLowerCase(" + subject + ")"
 	}
 	return fmt.Sprintf("%s in (%s)", subject, strings.Join(vals, ", ")), true, nil
-}
-
-// hasControl reports control characters, which have no documented string
-// escape in Sumo Logic; values holding them are matched with a regex.
-func hasControl(s string) bool {
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
-			return true
-		}
-	}
-	return false
 }

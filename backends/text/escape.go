@@ -111,6 +111,18 @@ func PatternRegex(p ir.Pattern, begin, end, open string) string {
 	return b.String()
 }
 
+// HasControl reports control characters: neither target documents a string
+// escape for them, so values holding them are matched with a regex, which
+// writes them as \xhh.
+func HasControl(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
 // ValidUTF8 reports an error for values a text query cannot carry.
 func ValidUTF8(target string, e ir.Expr, s string) error {
 	if !utf8.ValidString(s) {

@@ -125,10 +125,8 @@ func leaf(e ir.Expr, warns *[]*diag.Diagnostic) (string, error) {
 }
 
 func match(n *ir.Match, warns *[]*diag.Diagnostic) (string, error) {
-	for _, s := range n.Pattern {
-		if err := text.ValidUTF8(name, n, s.Text); err != nil {
-			return "", err
-		}
+	if err := text.ValidUTF8(name, n); err != nil {
+		return "", err
 	}
 	f := "@rawstring"
 	if n.Field != "" {
@@ -182,10 +180,8 @@ func list(args []ir.Expr) (string, bool, error) {
 	exact, dotAll := true, false
 	for _, a := range args {
 		m := a.(*ir.Match)
-		for _, s := range m.Pattern {
-			if err := text.ValidUTF8(name, m, s.Text); err != nil {
-				return "", false, err
-			}
+		if err := text.ValidUTF8(name, m); err != nil {
+			return "", false, err
 		}
 		shape, lit := m.Pattern.Shape()
 		// in() values treat `*` as a wildcard; backslashes are left to regex.

@@ -136,10 +136,8 @@ func leaf(e ir.Expr, warns *[]*diag.Diagnostic) (string, error) {
 }
 
 func match(n *ir.Match, warns *[]*diag.Diagnostic) (string, error) {
-	for _, s := range n.Pattern {
-		if err := text.ValidUTF8(name, n, s.Text); err != nil {
-			return "", err
-		}
+	if err := text.ValidUTF8(name, n); err != nil {
+		return "", err
 	}
 	f := "_raw"
 	if n.Field != "" {
@@ -204,6 +202,9 @@ func list(args []ir.Expr) (string, bool, error) {
 	m0 := args[0].(*ir.Match)
 	for _, a := range args {
 		m := a.(*ir.Match)
+		if err := text.ValidUTF8(name, m); err != nil {
+			return "", false, err
+		}
 		p := m.Pattern
 		if !m.Cased {
 			p = p.Lower()
@@ -211,9 +212,6 @@ func list(args []ir.Expr) (string, bool, error) {
 		shape, lit := p.Shape()
 		if shape != ir.ShapeExact || text.HasControl(lit) {
 			return "", false, nil
-		}
-		if err := text.ValidUTF8(name, m, lit); err != nil {
-			return "", false, err
 		}
 		vals = append(vals, text.Quote(lit))
 	}

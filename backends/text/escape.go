@@ -123,10 +123,13 @@ func HasControl(s string) bool {
 	return false
 }
 
-// ValidUTF8 reports an error for values a text query cannot carry.
-func ValidUTF8(target string, e ir.Expr, s string) error {
-	if !utf8.ValidString(s) {
-		return Unsupported(target, e.Position(), "a value that is not valid UTF-8 (a utf16 modifier without base64?)")
+// ValidUTF8 reports an error for a match whose value a text query cannot
+// carry. Check the pattern as compiled: lower-casing would hide bad bytes.
+func ValidUTF8(target string, m *ir.Match) error {
+	for _, s := range m.Pattern {
+		if !utf8.ValidString(s.Text) {
+			return Unsupported(target, m.Pos, "a value that is not valid UTF-8 (a utf16 modifier without base64?)")
+		}
 	}
 	return nil
 }

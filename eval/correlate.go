@@ -48,7 +48,8 @@ type Correlator struct {
 	plans     []*corrPlan
 	byRule    map[*ir.Rule][]feed
 	byCorr    map[*ir.Correlation][]feed
-	watermark int64 // newest event time seen, Unix nanoseconds
+	watermark int64  // newest event time seen, Unix nanoseconds
+	key       []byte // group key buffer, reused
 	emit      func(*Firing)
 	// NoTime counts events skipped for lack of a timestamp; Late those
 	// that arrived after their window had closed.
@@ -205,25 +206,25 @@ func (c *Correlator) addTo(f feed, ev *Event, t int64) {
 		c.Late++
 		return
 	}
-	vals := make([]string, len(in.GroupFields))
-	var key strings.Builder
-	key.WriteString(strconv.FormatInt(start, 10))
-	for i, gf := range in.GroupFields {
+	// The key is built in a reused buffer; looking it up allocates nothing,
+	// only a new group copies it and its values.
+	c.key = strconv.AppendInt(c.key[:0], start, 10)
+	for _, gf := range in.GroupFields {
 		v, ok := firstString(ev.Fields[gf])
 		if !ok {
 			return // events lacking a group-by field are not counted
 		}
-		vals[i] = v
-		key.WriteByte(0)
-		key.WriteString(v)
+		c.key = append(append(c.key, 0), v...)
 	}
-	g := p.groups[key.String()]
+	g := p.groups[string(c.key)]
 	if g == nil {
-		for i := range vals {
-			vals[i] = strings.Clone(vals[i]) // event strings share the record's buffer
+		vals := make([]string, len(in.GroupFields))
+		for i, gf := range in.GroupFields {
+			v, _ := firstString(ev.Fields[gf])
+			vals[i] = strings.Clone(v) // event strings share the record's buffer
 		}
 		g = &group{windowStart: start, values: vals, first: t, last: t, accs: make([]acc, len(p.calls))}
-		p.groups[key.String()] = g
+		p.groups[string(c.key)] = g
 	}
 	g.events++
 	g.first, g.last = min(g.first, t), max(g.last, t)

@@ -153,7 +153,7 @@ func (c *corrCompiler) compile() *ir.Correlation {
 	c.groupBy(out)
 	switch t := s.Type.Raw; t {
 	case "event_count":
-		c.standard(out, "event_count", &ir.AggCall{Pos: s.Type.Pos, Func: ir.AggCount}, false)
+		c.standard(out, "event_count", &ir.AggCall{Pos: s.Type.Pos, Func: ir.AggCount})
 	case "value_count":
 		c.valueType(out, t, ir.AggCountDistinct)
 	case "value_sum":
@@ -249,7 +249,7 @@ func (c *corrCompiler) condOps(name string, required bool) ir.Cond {
 	return &ir.CAnd{Args: cmps}
 }
 
-func (c *corrCompiler) standard(out *ir.Correlation, name string, agg *ir.AggCall, _ bool) {
+func (c *corrCompiler) standard(out *ir.Correlation, name string, agg *ir.AggCall) {
 	out.Named = []ir.Named{{Name: name, Pos: c.src.Type.Pos, Expr: agg}}
 	out.Condition = c.condOps(name, true)
 }
@@ -284,7 +284,7 @@ func (c *corrCompiler) valueType(out *ir.Correlation, t string, fn ir.AggFunc) {
 		}
 		agg.P = f
 	}
-	c.standard(out, t, agg, false)
+	c.standard(out, t, agg)
 }
 
 func (c *corrCompiler) temporal(out *ir.Correlation, ordered bool) {

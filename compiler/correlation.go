@@ -254,25 +254,24 @@ func (c *corrCompiler) standard(out *ir.Correlation, name string, agg *ir.AggCal
 	out.Condition = c.condOps(name, true)
 }
 
-func (c *corrCompiler) valueType(out *ir.Correlation, t string, fn ir.AggFunc) {
-	var field *sigma.Value
-	if v, ok := c.src.CondOps["field"]; ok {
-		field = &v
-	} else if c.src.Field != nil {
-		field = c.src.Field
+// setting reads a value_* setting from the condition map (spec v2.1) or,
+// failing that, the correlation block (the pySigma placement).
+func (c *corrCompiler) setting(key string, fallback *sigma.Value) *sigma.Value {
+	if v, ok := c.src.CondOps[key]; ok {
+		return &v
 	}
+	return fallback
+}
+
+func (c *corrCompiler) valueType(out *ir.Correlation, t string, fn ir.AggFunc) {
+	field := c.setting("field", c.src.Field)
 	if field == nil || field.Raw == "" {
 		c.errorf(c.src.CondPos, "%s needs the field to aggregate: add `field: <name>` to the condition", t)
 		return
 	}
 	agg := &ir.AggCall{Pos: field.Pos, Func: fn, Arg: ir.EvField{Name: field.Raw}}
 	if fn == ir.AggPercentile {
-		var p *sigma.Value
-		if v, ok := c.src.CondOps["percentile"]; ok {
-			p = &v
-		} else if c.src.Percentile != nil {
-			p = c.src.Percentile
-		}
+		p := c.setting("percentile", c.src.Percentile)
 		if p == nil {
 			c.errorf(c.src.CondPos, "value_percentile needs `percentile: <0-100>` in the condition")
 			return
@@ -476,13 +475,11 @@ func (c *corrCompiler) aggCall(n *aggexpr.Call, base, pos diag.Pos) ir.Value {
 	}
 	call.Arg = arg
 	if fn == ir.AggPercentile {
+		var p float64
 		num, ok := n.Args[1].(*aggexpr.Number)
-		p, _ := strconv.ParseFloat(func() string {
-			if ok {
-				return num.Text
-			}
-			return ""
-		}(), 64)
+		if ok {
+			p, _ = strconv.ParseFloat(num.Text, 64)
+		}
 		if !ok || p < 0 || p > 100 {
 			c.errorf(shift(base, n.Args[1]), "the percentile must be a number from 0 to 100")
 			return nil

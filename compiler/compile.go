@@ -30,19 +30,18 @@ type Result struct {
 // One bad rule does not stop the others.
 func Compile(col *sigma.Collection, opts Options) []Result {
 	out := make([]Result, 0, len(col.Rules))
-	used := make([]bool, len(col.Filters))
+	filters := make([]compiledFilter, len(col.Filters))
+	for i, f := range col.Filters {
+		filters[i] = compileFilter(f, opts)
+	}
 	for _, r := range col.Rules {
 		res := Result{Source: r}
 		rule, diags := compileRule(r, opts)
 		res.Diags = diags
 		if !diags.HasErrors() {
 			for i, f := range col.Filters {
-				if !filterApplies(f, r) {
-					continue
-				}
-				used[i] = true
-				if d := applyFilter(rule, f, opts); d != nil {
-					res.Diags = append(res.Diags, d...)
+				if filterApplies(f, r) {
+					res.Diags = append(res.Diags, filters[i].apply(rule, f)...)
 				}
 			}
 		}
@@ -71,10 +70,13 @@ func UnusedFilters(col *sigma.Collection) diag.List {
 	return out
 }
 
+// filterApplies follows the filter specification (and pySigma): the filter
+// names the rule by id or name, or says `any` / `all` (an empty list too),
+// and every logsource field the filter sets equals the rule's.
 func filterApplies(f *sigma.Filter, r *sigma.Rule) bool {
-	named := false
+	named := len(f.Rules) == 0
 	for _, ref := range f.Rules {
-		if ref.Raw == "any" || (ref.Raw != "" && (ref.Raw == r.ID || ref.Raw == r.Name)) {
+		if strings.EqualFold(ref.Raw, "any") || strings.EqualFold(ref.Raw, "all") || (ref.Raw != "" && (ref.Raw == r.ID || ref.Raw == r.Name)) {
 			named = true
 		}
 	}
@@ -86,22 +88,47 @@ func filterApplies(f *sigma.Filter, r *sigma.Rule) bool {
 	return match(ls.Category, r.Logsource.Category) && match(ls.Product, r.Logsource.Product) && match(ls.Service, r.Logsource.Service)
 }
 
-func applyFilter(rule *ir.Rule, f *sigma.Filter, opts Options) diag.List {
+// compiledFilter is a filter's condition, compiled once for every rule it
+// applies to.
+type compiledFilter struct {
+	cond     ir.Expr
+	diags    diag.List
+	reported *bool // its diagnostics were given with the first rule
+}
+
+func compileFilter(f *sigma.Filter, opts Options) compiledFilter {
 	c := &ruleCompiler{det: &f.Detection, pipeline: opts.Pipeline}
 	conds := c.conditions()
-	if c.diags.HasErrors() {
-		return c.diags
+	if len(f.Detection.Conditions) > 1 {
+		c.errorf(f.Detection.Conditions[1].Pos, "a filter takes one condition string, not a list; join the conditions with `and` or `or`")
 	}
-	var filterExpr ir.Expr
-	if len(conds) == 1 {
-		filterExpr = conds[0]
-	} else {
-		filterExpr = &ir.Or{Node: ir.Node{Pos: f.Pos}, Args: conds}
+	out := compiledFilter{diags: c.diags, reported: new(bool)}
+	if !c.diags.HasErrors() && len(conds) == 1 {
+		out.cond = conds[0]
+	}
+	return out
+}
+
+// apply ANDs the filter's condition, as written, to each of the rule's
+// conditions: `(rule condition) and (filter condition)`, so an exclusion
+// filter says `condition: not selection` (filter specification; pySigma
+// sigma/filters.py does the same).
+func (f compiledFilter) apply(rule *ir.Rule, src *sigma.Filter) diag.List {
+	if f.cond == nil {
+		if *f.reported {
+			return diag.List{diag.Errorf(rule.Pos, "filter %q (%s) failed to compile, so this rule cannot be filtered; fix the filter", src.Title, src.Pos)}
+		}
+		*f.reported = true
+		return f.diags
 	}
 	for i, cond := range rule.Conditions {
-		rule.Conditions[i] = ir.Simplify(&ir.And{Node: ir.Node{Pos: cond.Position()}, Args: []ir.Expr{cond, &ir.Not{Node: ir.Node{Pos: f.Pos}, Arg: filterExpr}}})
+		rule.Conditions[i] = ir.Simplify(&ir.And{Node: ir.Node{Pos: cond.Position()}, Args: []ir.Expr{cond, f.cond}})
 	}
-	return c.diags
+	if *f.reported {
+		return nil
+	}
+	*f.reported = true
+	return f.diags // warnings
 }
 
 func compileRule(r *sigma.Rule, opts Options) (*ir.Rule, diag.List) {
@@ -115,6 +142,11 @@ func compileRule(r *sigma.Rule, opts Options) (*ir.Rule, diag.List) {
 	}
 	return rule, c.diags
 }
+
+// MaxExpandedSize bounds a condition's tree once selections referenced
+// several times are counted each time: what every backend renders and the
+// evaluator plans.
+const MaxExpandedSize = 1_000_000
 
 type ruleCompiler struct {
 	det      *sigma.Detection
@@ -137,9 +169,14 @@ func (c *ruleCompiler) conditions() []ir.Expr {
 			continue
 		}
 		e := c.condExpr(ast, cond.Pos)
-		if e != nil {
-			out = append(out, ir.Simplify(e))
+		if e == nil {
+			continue
 		}
+		if ir.Size(e, MaxExpandedSize) > MaxExpandedSize {
+			c.errorf(cond.Pos, "condition expands to more than %d tests (selections repeated by name or by `N of`); simplify it", MaxExpandedSize)
+			continue
+		}
+		out = append(out, ir.Simplify(e))
 	}
 	// Compile selections the condition does not use too: their errors matter.
 	for _, s := range c.det.Searches {
@@ -211,11 +248,11 @@ func (c *ruleCompiler) condExpr(e condition.Expr, base diag.Pos) ir.Expr {
 			c.diags.Add(diag.Warnf(pos, "%d of %q can never match: only %d selections match the pattern", n.Count, n.Pattern, len(args)))
 			return &ir.Const{Node: node, Value: false}
 		default:
-			combos, ok := combinations(args, n.Count, 4096)
-			if !ok {
-				c.errorf(pos, "%d of %q expands to more than 4096 combinations; restructure the condition", n.Count, n.Pattern)
+			if binomial(len(args), n.Count, maxCombinations) > maxCombinations {
+				c.errorf(pos, "%d of %q over %d selections expands to more than %d combinations; restructure the condition", n.Count, n.Pattern, len(args), maxCombinations)
 				return nil
 			}
+			combos := combinations(args, n.Count)
 			var alts []ir.Expr
 			for _, cmb := range combos {
 				alts = append(alts, &ir.And{Node: node, Args: cmb})
@@ -245,23 +282,40 @@ func globToPath(p string) string {
 	return r.Replace(p)
 }
 
-func combinations(args []ir.Expr, k, limit int) ([][]ir.Expr, bool) {
+// maxCombinations bounds the expansion of `N of pattern` into an OR of
+// ANDs.
+const maxCombinations = 4096
+
+// binomial is n choose k, or limit+1 once it exceeds limit.
+func binomial(n, k, limit int) int {
+	k = min(k, n-k)
+	r := 1
+	for i := 1; i <= k; i++ {
+		r = r * (n - k + i) / i // exact: r is C(n-k+i, i) after each step
+		if r > limit {
+			return limit + 1
+		}
+	}
+	return r
+}
+
+// combinations lists the k-element subsets of args in order; it visits
+// only prefixes that can still be completed, so its work is proportional
+// to its output.
+func combinations(args []ir.Expr, k int) [][]ir.Expr {
 	var out [][]ir.Expr
-	var rec func(start int, cur []ir.Expr) bool
-	rec = func(start int, cur []ir.Expr) bool {
+	var rec func(start int, cur []ir.Expr)
+	rec = func(start int, cur []ir.Expr) {
 		if len(cur) == k {
 			out = append(out, append([]ir.Expr(nil), cur...))
-			return len(out) <= limit
+			return
 		}
-		for i := start; i < len(args); i++ {
-			if !rec(i+1, append(cur, args[i])) {
-				return false
-			}
+		for i := start; i <= len(args)-(k-len(cur)); i++ {
+			rec(i+1, append(cur, args[i]))
 		}
-		return true
 	}
-	ok := rec(0, nil)
-	return out, ok
+	rec(0, nil)
+	return out
 }
 
 // search compiles a named selection once.

@@ -5,7 +5,6 @@ import (
 	"net/netip"
 	"regexp"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/sigc-project/sigc/compiler/ir"
 )
@@ -16,10 +15,12 @@ type matcher interface {
 }
 
 // view is an event as the matchers see it: the values of every field the
-// rules read, looked up once per event into numbered slots.
+// rules read, looked up once per event into numbered slots, and their
+// lower-cased forms, computed on first use.
 type view struct {
 	ev    *Event
 	slots [][]Scalar
+	low   lowerCache
 }
 
 // planner numbers the fields the rules read.
@@ -47,6 +48,16 @@ func (p *planner) load(v *view, ev *Event) {
 	for i, f := range p.fields {
 		v.slots[i] = ev.Fields[f]
 	}
+	v.low.reset(len(p.fields))
+}
+
+// lowered returns the lower-cased values of a slot (or, for keywords, of
+// every leaf), aligned with the scalars.
+func (v *view) lowered(slot int, keyword bool) []string {
+	if keyword {
+		return v.low.everything(v.ev.All)
+	}
+	return v.low.slot(slot, v.slots[slot])
 }
 
 type andM []matcher
@@ -75,10 +86,12 @@ func (o orM) match(ev *view) bool {
 func (n notM) match(ev *view) bool   { return !n.m.match(ev) }
 func (c constM) match(ev *view) bool { return bool(c) }
 
-// strM matches a field (or, with keyword, any value) against a pattern.
+// strM matches a field (or, with keyword, any value) against a test. With
+// fold, the test sees the lower-cased values.
 type strM struct {
 	slot    int
 	keyword bool
+	fold    bool
 	test    func(s string) bool
 }
 
@@ -86,6 +99,15 @@ func (m *strM) match(v *view) bool {
 	vals := v.ev.All
 	if !m.keyword {
 		vals = v.slots[m.slot]
+	}
+	if m.fold {
+		low := v.lowered(m.slot, m.keyword)
+		for i := range vals {
+			if !vals[i].Null && m.test(low[i]) {
+				return true
+			}
+		}
+		return false
 	}
 	for i := range vals {
 		if !vals[i].Null && m.test(vals[i].Str) {
@@ -124,7 +146,7 @@ func (p *planner) plan(e ir.Expr) (matcher, error) {
 	case *ir.Const:
 		return constM(n.Value), nil
 	case *ir.Match:
-		return &strM{slot: p.slot(n.Field), keyword: n.Field == "", test: patternTest(n.Pattern, n.Cased)}, nil
+		return &strM{slot: p.slot(n.Field), keyword: n.Field == "", fold: !n.Cased, test: patternTest(n.Pattern, n.Cased)}, nil
 	case *ir.Regex:
 		flags := n.Flags()
 		src := n.Pattern
@@ -156,92 +178,27 @@ func (p *planner) plan(e ir.Expr) (matcher, error) {
 	panic(fmt.Sprintf("eval: unknown IR node %T", e))
 }
 
-// patternTest builds the fastest test for a wildcard pattern.
+// patternTest builds the fastest test for a wildcard pattern. A
+// case-insensitive test receives lower-cased values and compares them with
+// the lower-cased pattern.
 func patternTest(p ir.Pattern, cased bool) func(string) bool {
-	shape, lit := p.Shape()
-	if cased {
-		switch shape {
-		case ir.ShapeExact:
-			return func(s string) bool { return s == lit }
-		case ir.ShapePrefix:
-			return func(s string) bool { return strings.HasPrefix(s, lit) }
-		case ir.ShapeSuffix:
-			return func(s string) bool { return strings.HasSuffix(s, lit) }
-		case ir.ShapeContains:
-			return func(s string) bool { return strings.Contains(s, lit) }
-		case ir.ShapeAny:
-			return func(string) bool { return true }
-		}
-		return func(s string) bool { return glob(p, s, false) }
+	if !cased {
+		p = p.Lower()
 	}
-	low := strings.ToLower(lit)
+	shape, lit := p.Shape()
 	switch shape {
 	case ir.ShapeExact:
-		return func(s string) bool { return equalFold(s, low) }
+		return func(s string) bool { return s == lit }
 	case ir.ShapePrefix:
-		return func(s string) bool { return hasPrefixFold(s, low) }
+		return func(s string) bool { return strings.HasPrefix(s, lit) }
 	case ir.ShapeSuffix:
-		return func(s string) bool { return hasSuffixFold(s, low) }
+		return func(s string) bool { return strings.HasSuffix(s, lit) }
 	case ir.ShapeContains:
-		return func(s string) bool { return indexFold(s, low) >= 0 }
+		return func(s string) bool { return strings.Contains(s, lit) }
 	case ir.ShapeAny:
 		return func(string) bool { return true }
 	}
-	lp := p.Lower()
-	return func(s string) bool { return glob(lp, s, true) }
-}
-
-// glob matches a general wildcard pattern; with fold, literals are lower-case.
-func glob(p ir.Pattern, s string, fold bool) bool {
-	for len(p) > 0 {
-		seg := p[0]
-		switch seg.Kind {
-		case ir.Lit:
-			if fold {
-				if !hasPrefixFold(s, seg.Text) {
-					return false
-				}
-			} else if !strings.HasPrefix(s, seg.Text) {
-				return false
-			}
-			s = s[len(seg.Text):]
-		case ir.One:
-			if s == "" {
-				return false
-			}
-			_, size := utf8.DecodeRuneInString(s)
-			s = s[size:]
-		case ir.Star:
-			rest := p[1:]
-			if len(rest) == 0 {
-				return true
-			}
-			for i := 0; i <= len(s); i++ {
-				if i > 0 && i < len(s) && !utf8.RuneStart(s[i]) {
-					continue
-				}
-				if rest[0].Kind == ir.Lit {
-					// Jump to the next place the literal can start.
-					var j int
-					if fold {
-						j = indexFold(s[i:], rest[0].Text)
-					} else {
-						j = strings.Index(s[i:], rest[0].Text)
-					}
-					if j < 0 {
-						return false
-					}
-					i += j
-				}
-				if glob(rest, s[i:], fold) {
-					return true
-				}
-			}
-			return false
-		}
-		p = p[1:]
-	}
-	return s == ""
+	return compileGlob(p).match
 }
 
 type numM struct {
@@ -300,16 +257,25 @@ type refM struct {
 	cased bool
 }
 
-func (m *refM) match(ev *view) bool {
-	for _, x := range ev.slots[m.a] {
-		if x.Null {
+func (m *refM) match(v *view) bool {
+	as, bs := v.slots[m.a], v.slots[m.b]
+	var al, bl []string
+	if !m.cased {
+		al, bl = v.lowered(m.a, false), v.lowered(m.b, false)
+	}
+	for i := range as {
+		if as[i].Null {
 			continue
 		}
-		for _, y := range ev.slots[m.b] {
-			if y.Null {
+		for j := range bs {
+			if bs[j].Null {
 				continue
 			}
-			if refCompare(m.kind, x.Str, y.Str, m.cased) {
+			a, b := as[i].Str, bs[j].Str
+			if !m.cased {
+				a, b = al[i], bl[j]
+			}
+			if refCompare(m.kind, a, b) {
 				return true
 			}
 		}
@@ -352,26 +318,18 @@ func (m *timeM) match(ev *view) bool {
 	return false
 }
 
-// refCompare compares two field values without allocating: with fold,
-// strings.EqualFold on equal-length windows.
-func refCompare(kind ir.RefKind, a, b string, cased bool) bool {
-	eq := strings.EqualFold
-	if cased {
-		eq = func(x, y string) bool { return x == y }
-	}
+// refCompare compares two field values (both already lower-cased when
+// the comparison ignores case).
+func refCompare(kind ir.RefKind, a, b string) bool {
 	switch kind {
 	case ir.RefEquals:
-		return eq(a, b)
+		return a == b
 	case ir.RefPrefix:
-		return len(a) >= len(b) && eq(a[:len(b)], b)
+		return strings.HasPrefix(a, b)
 	case ir.RefSuffix:
-		return len(a) >= len(b) && eq(a[len(a)-len(b):], b)
+		return strings.HasSuffix(a, b)
 	case ir.RefContains:
-		for i := 0; i+len(b) <= len(a); i++ {
-			if eq(a[i:i+len(b)], b) {
-				return true
-			}
-		}
+		return strings.Contains(a, b)
 	}
 	return false
 }

@@ -267,6 +267,9 @@ func (l *loader) loadRule(root *yaml.Node, keys map[string]*yaml.Node) *Rule {
 
 func (l *loader) loadFilter(root *yaml.Node, keys map[string]*yaml.Node) *Filter {
 	f := &Filter{File: l.file, Pos: l.pos(root), Meta: l.loadMeta(keys)}
+	if keys["logsource"] == nil {
+		l.errorf(root, "filter has no logsource; add `logsource:` (the filter applies to the named rules whose logsource it matches)")
+	}
 	f.Logsource = l.loadLogsource(keys["logsource"])
 	fn := keys["filter"]
 	if fn.Kind != yaml.MappingNode {
@@ -283,6 +286,10 @@ func (l *loader) loadFilter(root *yaml.Node, keys map[string]*yaml.Node) *Filter
 	})
 	if rulesNode == nil {
 		l.errorf(fn, "filter has no `rules` list; name the rule ids or names it applies to (or `any`)")
+		return nil
+	}
+	if rulesNode.Kind == yaml.ScalarNode && rulesNode.Tag == "!!null" {
+		l.errorf(rulesNode, "filter `rules` is empty; list the rule ids or names it applies to, or write `any`")
 		return nil
 	}
 	f.Rules = l.scalarList(rulesNode, "filter `rules` (rule ids or names)")

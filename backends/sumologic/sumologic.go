@@ -97,11 +97,9 @@ func leaf(e ir.Expr, warns *[]*diag.Diagnostic) (string, error) {
 	case *ir.Match:
 		return match(n, warns)
 	case *ir.Regex:
-		flags := n.Flags()
-		body := text.RegexBody(n.Pattern)
-		if flags != "" {
-			body = "(?" + flags + ":" + body + ")"
-		}
+		// The user's expression is one group, so a top-level alternation
+		// stays inside the unanchored search.
+		body := "(?" + n.Flags() + ":" + text.RegexBody(n.Pattern) + ")"
 		// `.*` on both sides makes the search unanchored whether Sumo
 		// matches the whole value or searches inside it.
 		return fmt.Sprintf("%s matches /(?s:.*)%s(?s:.*)/", ref(n.Field), body), nil

@@ -166,10 +166,24 @@ type Error struct {
 
 func (e *Error) Error() string { return fmt.Sprintf("%d:%d: %s", e.Pos.Line, e.Pos.Column, e.Msg) }
 
+// MaxLength and MaxDepth bound an expression: correlation expressions are
+// a line or two, and the parser and the passes after it recurse once per
+// level of parentheses, `not` and unary minus.
+const (
+	MaxLength = 8192
+	MaxDepth  = 64
+)
+
 // Parse parses one expression.
 func Parse(src string) (Expr, error) {
 	if strings.TrimSpace(src) == "" {
 		return nil, &Error{Pos: lexer.Position{Line: 1, Column: 1}, Msg: "expression is empty"}
+	}
+	if len(src) > MaxLength {
+		return nil, &Error{Pos: lexer.Position{Line: 1, Column: 1}, Msg: fmt.Sprintf("expression is longer than %d characters; correlation expressions are a line or two, split it into named aggregates", MaxLength)}
+	}
+	if err := checkDepth(src); err != nil {
+		return nil, err
 	}
 	g, err := parser.ParseString("", src)
 	if err != nil {
@@ -181,6 +195,46 @@ func Parse(src string) (Expr, error) {
 		return nil, &Error{Pos: pos, Msg: "expression syntax: " + msg}
 	}
 	return convOr(g), nil
+}
+
+// checkDepth refuses nesting deeper than MaxDepth before the recursive
+// parser sees it. Every `(`, `not` and `-` counts until the operand that
+// closes it.
+func checkDepth(src string) error {
+	toks, err := exprLexer.Lex("", strings.NewReader(src))
+	if err != nil {
+		return &Error{Pos: lexer.Position{Line: 1, Column: 1}, Msg: err.Error()}
+	}
+	pending := []int{0} // unary operators waiting for an operand, per level
+	depth := 0
+	for {
+		t, err := toks.Next()
+		if err != nil || t.EOF() {
+			return nil // the parser reports lexing errors with their position
+		}
+		switch v := strings.ToLower(t.Value); {
+		case v == "(":
+			pending = append(pending, 0)
+			depth++
+		case v == ")":
+			if len(pending) > 1 {
+				depth -= pending[len(pending)-1] + 1
+				pending = pending[:len(pending)-1]
+				depth -= pending[len(pending)-1]
+				pending[len(pending)-1] = 0
+			}
+		case v == "not" || v == "-":
+			pending[len(pending)-1]++
+			depth++
+		case v == "and" || v == "or" || v == "," || v == "+" || v == "*" || v == "/" || strings.ContainsAny(v[:1], "<>=!"):
+		default:
+			depth -= pending[len(pending)-1]
+			pending[len(pending)-1] = 0
+		}
+		if depth > MaxDepth {
+			return &Error{Pos: t.Pos, Msg: fmt.Sprintf("expression nests deeper than %d levels; simplify it", MaxDepth)}
+		}
+	}
 }
 
 func convOr(g *gOr) Expr {

@@ -103,6 +103,11 @@ func (e *Error) Error() string { return fmt.Sprintf("%d:%d: %s", e.Pos.Line, e.P
 
 var keywords = map[string]bool{"and": true, "or": true, "not": true, "of": true}
 
+// MaxDepth bounds the nesting of parentheses and `not`: Sigma conditions
+// nest a few levels, and the parser and every pass after it recurse once
+// per level.
+const MaxDepth = 100
+
 // Parse parses one condition string.
 func Parse(src string) (Expr, error) {
 	if strings.TrimSpace(src) == "" {
@@ -124,13 +129,22 @@ func Parse(src string) (Expr, error) {
 	return convertOr(g)
 }
 
-// checkTokens catches obsolete syntax early with a useful message.
+// checkTokens catches obsolete syntax early with a useful message, and
+// refuses nesting deeper than MaxDepth before the recursive parser sees it.
 func checkTokens(src string) error {
 	toks, err := condLexer.Lex("", strings.NewReader(src))
 	if err != nil {
 		return &Error{Pos: lexer.Position{Line: 1, Column: 1}, Msg: err.Error()}
 	}
 	syms := condLexer.Symbols()
+	// nots[i] counts the `not` waiting for an operand at parenthesis level
+	// i; depth is the open parentheses plus every waiting `not`.
+	nots := []int{0}
+	depth := 0
+	operand := func() {
+		depth -= nots[len(nots)-1]
+		nots[len(nots)-1] = 0
+	}
 	for {
 		t, err := toks.Next()
 		if err != nil {
@@ -144,10 +158,29 @@ func checkTokens(src string) error {
 			return &Error{Pos: t.Pos, Msg: "the pipe aggregation syntax (`| count() by …`) is obsolete; express it as a correlation rule"}
 		case syms["Other"]:
 			return &Error{Pos: t.Pos, Msg: fmt.Sprintf("unexpected character %q in condition", t.Value)}
-		case syms["Ident"]:
-			if strings.EqualFold(t.Value, "near") {
-				return &Error{Pos: t.Pos, Msg: "`near` is obsolete; express it as a temporal correlation rule"}
+		case syms["Paren"]:
+			if t.Value == "(" {
+				nots = append(nots, 0)
+				depth++
+			} else if len(nots) > 1 {
+				depth -= nots[len(nots)-1] + 1
+				nots = nots[:len(nots)-1]
+				operand() // the group is the operand of the `not` before it
 			}
+		case syms["Ident"]:
+			switch strings.ToLower(t.Value) {
+			case "near":
+				return &Error{Pos: t.Pos, Msg: "`near` is obsolete; express it as a temporal correlation rule"}
+			case "not":
+				nots[len(nots)-1]++
+				depth++
+			case "and", "or", "of":
+			default:
+				operand()
+			}
+		}
+		if depth > MaxDepth {
+			return &Error{Pos: t.Pos, Msg: fmt.Sprintf("condition nests deeper than %d levels of parentheses and `not`; Sigma conditions nest a few levels, simplify it", MaxDepth)}
 		}
 	}
 }

@@ -87,3 +87,38 @@ func simplifyList(pos0 diag.Pos, args []Expr, isAnd bool) Expr {
 	}
 	return &Or{Node: Node{Pos: pos0}, Args: out}
 }
+
+// Size counts the nodes of e as consumers see them (a subtree referenced
+// twice counts twice), stopping at limit+1. The compiler shares selection
+// subtrees, so the count is computed once per distinct node: a rule whose
+// conditions would expand past the limit is refused in time linear in its
+// source, before any pass walks the expansion.
+func Size(e Expr, limit int) int {
+	memo := map[Expr]int{}
+	var size func(Expr) int
+	size = func(e Expr) int {
+		if n, ok := memo[e]; ok {
+			return n
+		}
+		n := 1
+		var args []Expr
+		switch x := e.(type) {
+		case *And:
+			args = x.Args
+		case *Or:
+			args = x.Args
+		case *Not:
+			args = []Expr{x.Arg}
+		}
+		for _, a := range args {
+			n += size(a)
+			if n > limit {
+				n = limit + 1
+				break
+			}
+		}
+		memo[e] = n
+		return n
+	}
+	return size(e)
+}

@@ -27,7 +27,11 @@ var CorrelationTypes = []string{"event_count", "value_count", "temporal", "tempo
 // id, in any file and any order, correlations included) and lowers each
 // type into named aggregates and a condition. rules are the compiled
 // detection rules of the same collection.
-func CompileCorrelations(col *sigma.Collection, rules []Result) []CorrelationResult {
+//
+// The pipeline's field mapping applies to every field a correlation reads
+// (group-by fields, aliased fields, aggregated fields), as it does to the
+// detection rules, so the whole query speaks the target's field names.
+func CompileCorrelations(col *sigma.Collection, rules []Result, opts Options) []CorrelationResult {
 	byRef := map[string]*Result{}
 	for i := range rules {
 		r := &rules[i]
@@ -59,7 +63,7 @@ func CompileCorrelations(col *sigma.Collection, rules []Result) []CorrelationRes
 		c := col.Correlations[i]
 		res := &out[i]
 		res.Source = c
-		cc := &corrCompiler{src: c}
+		cc := &corrCompiler{src: c, pipeline: opts.Pipeline}
 		for _, ref := range c.Rules {
 			if r, ok := byRef[ref.Raw]; ok {
 				if r.Rule == nil {
@@ -99,9 +103,10 @@ func CompileCorrelations(col *sigma.Collection, rules []Result) []CorrelationRes
 }
 
 type corrCompiler struct {
-	src    *sigma.Correlation
-	inputs []*ir.Input
-	diags  diag.List
+	src      *sigma.Correlation
+	pipeline *Pipeline
+	inputs   []*ir.Input
+	diags    diag.List
 }
 
 func (c *corrCompiler) errorf(p diag.Pos, format string, args ...any) {
@@ -185,8 +190,13 @@ func (c *corrCompiler) groupBy(out *ir.Correlation) {
 	for _, a := range c.src.Aliases {
 		aliases[a.Name] = a
 	}
+	// An alias names a new field; any other group-by name is a field, mapped.
 	for _, g := range c.src.GroupBy {
-		out.GroupBy = append(out.GroupBy, g.Raw)
+		name := g.Raw
+		if _, ok := aliases[g.Raw]; !ok {
+			name = c.pipeline.mapField(name)
+		}
+		out.GroupBy = append(out.GroupBy, name)
 	}
 	for _, in := range c.inputs {
 		for _, g := range c.src.GroupBy {
@@ -199,7 +209,7 @@ func (c *corrCompiler) groupBy(out *ir.Correlation) {
 				}
 				field = v.Raw
 			}
-			in.GroupFields = append(in.GroupFields, field)
+			in.GroupFields = append(in.GroupFields, c.pipeline.mapField(field))
 		}
 	}
 }
@@ -269,7 +279,7 @@ func (c *corrCompiler) valueType(out *ir.Correlation, t string, fn ir.AggFunc) {
 		c.errorf(c.src.CondPos, "%s needs the field to aggregate: add `field: <name>` to the condition", t)
 		return
 	}
-	agg := &ir.AggCall{Pos: field.Pos, Func: fn, Arg: ir.EvField{Name: field.Raw}}
+	agg := &ir.AggCall{Pos: field.Pos, Func: fn, Arg: ir.EvField{Name: c.pipeline.mapField(field.Raw)}}
 	if fn == ir.AggPercentile {
 		p := c.setting("percentile", c.src.Percentile)
 		if p == nil {
@@ -493,7 +503,7 @@ func (c *corrCompiler) eventExpr(e aggexpr.Expr, base diag.Pos) ir.EventExpr {
 	pos := shift(base, e)
 	switch n := e.(type) {
 	case *aggexpr.Ident:
-		return ir.EvField{Name: n.Name}
+		return ir.EvField{Name: c.pipeline.mapField(n.Name)}
 	case *aggexpr.Call:
 		switch n.Name {
 		case "bucket":

@@ -63,7 +63,7 @@ func compileAll(t testing.TB, src string) ([]*ir.Rule, []*ir.Correlation) {
 		rules = append(rules, r.Rule)
 	}
 	var corrs []*ir.Correlation
-	for _, c := range compiler.CompileCorrelations(col, res) {
+	for _, c := range compiler.CompileCorrelations(col, res, compiler.Options{}) {
 		if c.Correlation == nil {
 			t.Fatal(c.Diags)
 		}

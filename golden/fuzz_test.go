@@ -27,7 +27,7 @@ func FuzzPipeline(f *testing.F) {
 		col, _ := sigma.Load("fuzz.yml", src)
 		results := compiler.Compile(col, compiler.Options{})
 		var corrs []*ir.Correlation
-		for _, cr := range compiler.CompileCorrelations(col, results) {
+		for _, cr := range compiler.CompileCorrelations(col, results, compiler.Options{}) {
 			if cr.Correlation == nil {
 				if len(cr.Diags) == 0 {
 					t.Fatal("correlation failed without a diagnostic")

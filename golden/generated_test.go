@@ -92,7 +92,7 @@ func TestGeneratedCorrelationDifferential(t *testing.T) {
 		rules = append(rules, r.Rule)
 	}
 	var corrs []*ir.Correlation
-	for _, c := range compiler.CompileCorrelations(col, results) {
+	for _, c := range compiler.CompileCorrelations(col, results, compiler.Options{}) {
 		if c.Correlation == nil {
 			t.Fatal(c.Diags)
 		}

@@ -79,7 +79,7 @@ func (c Case) Compile() Compiled {
 		}
 	}
 	var corrs []*ir.Correlation
-	for _, res := range compiler.CompileCorrelations(f.Collection, results) {
+	for _, res := range compiler.CompileCorrelations(f.Collection, results, opts) {
 		for _, d := range res.Diags {
 			b.WriteString(relative(c.Dir, d.Error()) + "\n")
 		}

@@ -129,7 +129,8 @@ func loadRules(paths []string, pipelines []string, stdin io.Reader, rep *reporte
 	}
 	col := sigma.Merge(loadedFiles)
 	rep.report(compiler.UnusedFilters(col)...)
-	out.results = compiler.Compile(col, compiler.Options{Pipeline: pipeline})
-	out.correlations = compiler.CompileCorrelations(col, out.results)
+	opts := compiler.Options{Pipeline: pipeline}
+	out.results = compiler.Compile(col, opts)
+	out.correlations = compiler.CompileCorrelations(col, out.results, opts)
 	return out, nil
 }

@@ -115,17 +115,22 @@ func (c *corrCompiler) errorf(p diag.Pos, format string, args ...any) {
 
 var timespanRE = regexp.MustCompile(`^([0-9]+)([smhdw])$`)
 
-// ParseTimespan reads s, m, h, d and w spans.
+// MaxTimespan bounds correlation windows and buckets: ten years keeps every
+// window of every event time sigc reads (years 1900 to 2200) inside the
+// nanosecond clock the evaluator and the targets compute with.
+const MaxTimespan = 3650 * 24 * time.Hour
+
+// ParseTimespan reads s, m, h, d and w spans of at most MaxTimespan.
 func ParseTimespan(s string) (time.Duration, bool) {
 	m := timespanRE.FindStringSubmatch(strings.TrimSpace(s))
-	if m == nil {
+	if m == nil || len(m[1]) > 12 {
 		return 0, false
 	}
-	n, err := strconv.Atoi(m[1])
-	if err != nil || n <= 0 {
-		return 0, false
-	}
+	n, err := strconv.ParseInt(m[1], 10, 64)
 	unit := map[string]time.Duration{"s": time.Second, "m": time.Minute, "h": time.Hour, "d": 24 * time.Hour, "w": 7 * 24 * time.Hour}[m[2]]
+	if err != nil || n <= 0 || n > int64(MaxTimespan/unit) {
+		return 0, false
+	}
 	return time.Duration(n) * unit, true
 }
 
@@ -151,7 +156,7 @@ func (c *corrCompiler) compile() *ir.Correlation {
 	if s.Timespan == nil {
 		c.errorf(s.Pos, "correlation has no timespan; add e.g. `timespan: 1h` (units s, m, h, d, w)")
 	} else if d, ok := ParseTimespan(s.Timespan.Raw); !ok {
-		c.errorf(s.Timespan.Pos, "bad timespan %q; write a whole number with a unit s, m, h, d or w, such as 15m", s.Timespan.Raw)
+		c.errorf(s.Timespan.Pos, "bad timespan %s; write a whole number with a unit s, m, h, d or w, such as 15m, of at most 3650d", diag.Quote(s.Timespan.Raw))
 	} else {
 		out.Timespan = d
 	}
@@ -234,12 +239,12 @@ func (c *corrCompiler) condOps(name string, required bool) ir.Cond {
 			c.errorf(v.Pos, "unknown condition operator %q; use gt, gte, lt, lte, eq or neq", k)
 			continue
 		}
-		f, err := strconv.ParseFloat(v.Raw, 64)
+		f, text, err := Number(v.Raw)
 		if err != nil {
-			c.errorf(v.Pos, "condition %s needs a number, got %q", k, v.Raw)
+			c.errorf(v.Pos, "condition %s needs a number: %v", k, err)
 			continue
 		}
-		cmps = append(cmps, &ir.CCmp{Pos: v.Pos, Op: sym, L: &ir.NameRef{Pos: v.Pos, Name: name}, R: &ir.Num{Pos: v.Pos, V: f, Text: v.Raw}})
+		cmps = append(cmps, &ir.CCmp{Pos: v.Pos, Op: sym, L: &ir.NameRef{Pos: v.Pos, Name: name}, R: &ir.Num{Pos: v.Pos, V: f, Text: text}})
 	}
 	switch {
 	case len(cmps) == 0 && required:
@@ -430,11 +435,18 @@ func (c *corrCompiler) value(e aggexpr.Expr, base diag.Pos, names map[string]boo
 	pos := shift(base, e)
 	switch n := e.(type) {
 	case *aggexpr.Number:
-		f, _ := strconv.ParseFloat(n.Text, 64)
-		return &ir.Num{Pos: pos, V: f, Text: n.Text}
+		f, text, err := Number(n.Text)
+		if err != nil {
+			c.errorf(pos, "%v", err)
+			return nil
+		}
+		return &ir.Num{Pos: pos, V: f, Text: text}
 	case *aggexpr.Neg:
 		v := c.value(n.Arg, base, names)
 		if num, ok := v.(*ir.Num); ok {
+			if num.V == 0 {
+				return num
+			}
 			return &ir.Num{Pos: pos, V: -num.V, Text: "-" + num.Text}
 		}
 		return &ir.Arith{Pos: pos, Op: '-', L: &ir.Num{V: 0, Text: "0"}, R: v}
@@ -515,7 +527,7 @@ func (c *corrCompiler) eventExpr(e aggexpr.Expr, base diag.Pos) ir.EventExpr {
 					}
 				}
 			}
-			c.errorf(pos, "bucket takes one duration such as 1h")
+			c.errorf(pos, "bucket takes one duration such as 1h, of at most 3650d")
 			return nil
 		case "interval":
 			if len(n.Args) == 0 {

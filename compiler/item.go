@@ -205,14 +205,12 @@ func (c *ruleCompiler) compileItem(it *sigma.FieldItem) ir.Expr {
 			}
 			alts = append(alts, &ir.CIDR{Node: vn, Field: field, Prefix: prefix})
 		case plan.hasCmp:
-			if v.Kind != sigma.Int && v.Kind != sigma.Float {
-				if _, err := strconv.ParseFloat(v.Raw, 64); err != nil {
-					c.errorf(v.Pos, "%s needs a number, got %q", plan.cmp, v.Raw)
-					continue
-				}
+			f, text, err := Number(v.Raw)
+			if err != nil {
+				c.errorf(v.Pos, "%s needs a number: %v", plan.cmp, err)
+				continue
 			}
-			f, _ := strconv.ParseFloat(v.Raw, 64)
-			alts = append(alts, &ir.Number{Node: vn, Field: field, Op: plan.cmp, Value: f, Text: v.Raw})
+			alts = append(alts, &ir.Number{Node: vn, Field: field, Op: plan.cmp, Value: f, Text: text})
 		case plan.hasTime:
 			n, err := strconv.Atoi(v.Raw)
 			if err != nil {
@@ -227,8 +225,12 @@ func (c *ruleCompiler) compileItem(it *sigma.FieldItem) ir.Expr {
 			}
 			alts = append(alts, &ir.FieldRef{Node: vn, Field: field, Other: c.pipeline.mapField(v.Raw), Kind: plan.refKind, Cased: plan.cased})
 		case (v.Kind == sigma.Int || v.Kind == sigma.Float) && len(plan.transforms) == 0 && it.Field != "":
-			f, _ := strconv.ParseFloat(v.Raw, 64)
-			alts = append(alts, &ir.Number{Node: vn, Field: field, Op: ir.Eq, Value: f, Text: v.Raw})
+			f, text, err := Number(v.Raw)
+			if err != nil {
+				c.errorf(v.Pos, "%v; quote it to match it as text", err)
+				continue
+			}
+			alts = append(alts, &ir.Number{Node: vn, Field: field, Op: ir.Eq, Value: f, Text: text})
 		default:
 			alts = append(alts, c.stringAlternatives(field, v, plan, it.Field == "")...)
 		}

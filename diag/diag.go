@@ -125,3 +125,20 @@ func Flatten(err error) List {
 		return List{{Severity: Error, Msg: err.Error()}}
 	}
 }
+
+// maxEcho bounds how much of a value a message repeats.
+const maxEcho = 60
+
+// Quote writes a value for a message: Go-quoted (so control and invisible
+// characters show as escapes) and cut after maxEcho characters, so a
+// message never echoes a 10 KB regex.
+func Quote(s string) string {
+	n := 0
+	for i := range s {
+		if n == maxEcho {
+			return fmt.Sprintf("%q… (%d bytes)", s[:i], len(s))
+		}
+		n++
+	}
+	return fmt.Sprintf("%q", s)
+}

@@ -51,9 +51,10 @@ type Correlator struct {
 	watermark int64  // newest event time seen, Unix nanoseconds
 	key       []byte // group key buffer, reused
 	emit      func(*Firing)
-	// NoTime counts events skipped for lack of a timestamp; Late those
+	// NoTime counts events skipped for lack of a timestamp, OutOfRange
+	// those whose timestamp lies outside the years 1900 to 2200, Late those
 	// that arrived after their window had closed.
-	NoTime, Late int
+	NoTime, OutOfRange, Late int
 }
 
 type feed struct {
@@ -172,9 +173,13 @@ func (c *Correlator) Add(r *ir.Rule, ev *Event) {
 	if len(feeds) == 0 {
 		return
 	}
-	t, ok := EventTime(ev, c.TimeField)
-	if !ok {
+	t, st := eventTime(ev, c.TimeField)
+	switch st {
+	case timeUnparsed:
 		c.NoTime++
+		return
+	case timeOutOfRange:
+		c.OutOfRange++
 		return
 	}
 	c.addAt(feeds, ev, t.UnixNano())

@@ -13,25 +13,41 @@ var TimeFields = []string{
 // EventTime finds the event's time: in field when given, else in the first
 // of TimeFields that parses.
 func EventTime(ev *Event, field string) (time.Time, bool) {
+	t, st := eventTime(ev, field)
+	return t, st == timeOK
+}
+
+// eventTime also tells an absent or unreadable time from one out of range.
+func eventTime(ev *Event, field string) (time.Time, timeStatus) {
 	if field != "" {
 		return firstTime(ev.Fields[field])
 	}
+	status := timeUnparsed
 	for _, f := range TimeFields {
-		if t, ok := firstTime(ev.Fields[f]); ok {
-			return t, true
+		t, st := firstTime(ev.Fields[f])
+		if st == timeOK {
+			return t, st
+		}
+		if st == timeOutOfRange {
+			status = st
 		}
 	}
-	return time.Time{}, false
+	return time.Time{}, status
 }
 
-func firstTime(vals []Scalar) (time.Time, bool) {
+func firstTime(vals []Scalar) (time.Time, timeStatus) {
+	status := timeUnparsed
 	for i := range vals {
 		if vals[i].Null {
 			continue
 		}
-		if t, ok := ParseTime(&vals[i]); ok {
-			return t.UTC(), true
+		t, st := parseTime(&vals[i])
+		if st == timeOK {
+			return t.UTC(), st
+		}
+		if st == timeOutOfRange {
+			status = st
 		}
 	}
-	return time.Time{}, false
+	return time.Time{}, status
 }

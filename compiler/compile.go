@@ -64,7 +64,7 @@ func UnusedFilters(col *sigma.Collection) diag.List {
 			}
 		}
 		if !hit {
-			out.Add(diag.Warnf(f.Pos, "filter %q applies to no loaded rule; check its `rules` list and logsource", f.Title))
+			out.Add(diag.Warnf(f.Pos, "filter %s applies to no loaded rule; check its `rules` list and logsource", diag.Quote(f.Title)))
 		}
 	}
 	return out
@@ -116,7 +116,7 @@ func compileFilter(f *sigma.Filter, opts Options) compiledFilter {
 func (f compiledFilter) apply(rule *ir.Rule, src *sigma.Filter) diag.List {
 	if f.cond == nil {
 		if *f.reported {
-			return diag.List{diag.Errorf(rule.Pos, "filter %q (%s) failed to compile, so this rule cannot be filtered; fix the filter", src.Title, src.Pos)}
+			return diag.List{diag.Errorf(rule.Pos, "filter %s (%s) failed to compile, so this rule cannot be filtered; fix the filter", diag.Quote(src.Title), src.Pos)}
 		}
 		*f.reported = true
 		return f.diags
@@ -212,7 +212,7 @@ func (c *ruleCompiler) condExpr(e condition.Expr, base diag.Pos) ir.Expr {
 	case *condition.Ident:
 		s := c.det.Lookup(n.Name)
 		if s == nil {
-			c.errorf(pos, "condition names %q, which is not defined in the detection; define it or fix the name%s", n.Name, c.nameHint(n.Name))
+			c.errorf(pos, "condition names %s, which is not defined in the detection; define it or fix the name%s", diag.Quote(n.Name), c.nameHint(n.Name))
 			return nil
 		}
 		return c.search(s)
@@ -228,7 +228,7 @@ func (c *ruleCompiler) condExpr(e condition.Expr, base diag.Pos) ir.Expr {
 			}
 		}
 		if len(names) == 0 {
-			c.errorf(pos, "%q matches no selection of the detection", n.Pattern)
+			c.errorf(pos, "%s matches no selection of the detection", diag.Quote(n.Pattern))
 			return nil
 		}
 		args := make([]ir.Expr, 0, len(names))
@@ -245,11 +245,11 @@ func (c *ruleCompiler) condExpr(e condition.Expr, base diag.Pos) ir.Expr {
 		case n.Count <= 1:
 			return &ir.Or{Node: node, Args: args}
 		case n.Count > len(args):
-			c.diags.Add(diag.Warnf(pos, "%d of %q can never match: only %d selections match the pattern", n.Count, n.Pattern, len(args)))
+			c.diags.Add(diag.Warnf(pos, "%d of %s can never match: only %d selections match the pattern", n.Count, diag.Quote(n.Pattern), len(args)))
 			return &ir.Const{Node: node, Value: false}
 		default:
 			if binomial(len(args), n.Count, maxCombinations) > maxCombinations {
-				c.errorf(pos, "%d of %q over %d selections expands to more than %d combinations; restructure the condition", n.Count, n.Pattern, len(args), maxCombinations)
+				c.errorf(pos, "%d of %s over %d selections expands to more than %d combinations; restructure the condition", n.Count, diag.Quote(n.Pattern), len(args), maxCombinations)
 				return nil
 			}
 			combos := combinations(args, n.Count)
@@ -271,7 +271,7 @@ func (c *ruleCompiler) nameHint(name string) string {
 		}
 	}
 	if best != "" {
-		return fmt.Sprintf(" (did you mean %q?)", best)
+		return fmt.Sprintf(" (did you mean %s?)", diag.Quote(best))
 	}
 	return ""
 }
@@ -349,7 +349,7 @@ func (c *ruleCompiler) search(s *sigma.Search) ir.Expr {
 			items = append(items, e)
 		}
 		if len(a.Items) == 0 {
-			c.errorf(a.Pos, "selection %q has an empty map; give it field: value pairs", s.Name)
+			c.errorf(a.Pos, "selection %s has an empty map; give it field: value pairs", diag.Quote(s.Name))
 			failed = true
 		}
 		alts = append(alts, &ir.And{Node: ir.Node{Pos: a.Pos}, Args: items})

@@ -67,7 +67,7 @@ func CompileCorrelations(col *sigma.Collection, rules []Result, opts Options) []
 		for _, ref := range c.Rules {
 			if r, ok := byRef[ref.Raw]; ok {
 				if r.Rule == nil {
-					cc.errorf(ref.Pos, "rule %q failed to compile, so this correlation cannot use it; fix that rule first", ref.Raw)
+					cc.errorf(ref.Pos, "rule %s failed to compile, so this correlation cannot use it; fix that rule first", diag.Quote(ref.Raw))
 					continue
 				}
 				cc.inputs = append(cc.inputs, &ir.Input{Ref: ref.Raw, Rule: r.Rule})
@@ -77,16 +77,16 @@ func CompileCorrelations(col *sigma.Collection, rules []Result, opts Options) []
 				inner := build(j, ref.Pos)
 				if inner == nil {
 					if state[j] == 1 {
-						cc.errorf(ref.Pos, "reference %q closes a cycle of correlations; break the cycle", ref.Raw)
+						cc.errorf(ref.Pos, "reference %s closes a cycle of correlations; break the cycle", diag.Quote(ref.Raw))
 					} else {
-						cc.errorf(ref.Pos, "correlation %q failed to compile, so this correlation cannot use it", ref.Raw)
+						cc.errorf(ref.Pos, "correlation %s failed to compile, so this correlation cannot use it", diag.Quote(ref.Raw))
 					}
 					continue
 				}
 				cc.inputs = append(cc.inputs, &ir.Input{Ref: ref.Raw, Correlation: inner})
 				continue
 			}
-			cc.errorf(ref.Pos, "no loaded rule or correlation has the name or id %q; load the file that defines it", ref.Raw)
+			cc.errorf(ref.Pos, "no loaded rule or correlation has the name or id %s; load the file that defines it", diag.Quote(ref.Raw))
 		}
 		res.Correlation = cc.compile()
 		res.Diags = append(res.Diags, cc.diags...)
@@ -150,7 +150,7 @@ func (c *corrCompiler) compile() *ir.Correlation {
 		if p.Line == 0 {
 			p = s.Pos
 		}
-		c.errorf(p, "unknown correlation type %q; use one of %s", s.Type.Raw, strings.Join(CorrelationTypes, ", "))
+		c.errorf(p, "unknown correlation type %s; use one of %s", diag.Quote(s.Type.Raw), strings.Join(CorrelationTypes, ", "))
 		return nil
 	}
 	if s.Timespan == nil {
@@ -209,7 +209,7 @@ func (c *corrCompiler) groupBy(out *ir.Correlation) {
 			if a, ok := aliases[g.Raw]; ok {
 				v, ok := a.Fields[in.Ref]
 				if !ok {
-					c.errorf(a.Pos, "alias %q does not say which field of %q it stands for; add `%s: <field>` under it", a.Name, in.Ref, in.Ref)
+					c.errorf(a.Pos, "alias %s does not say which field of %s it stands for; add `%s: <field>` under it", diag.Quote(a.Name), diag.Quote(in.Ref), in.Ref)
 					continue
 				}
 				field = v.Raw
@@ -236,7 +236,7 @@ func (c *corrCompiler) condOps(name string, required bool) ir.Cond {
 		}
 		sym, ok := symbols[k]
 		if !ok {
-			c.errorf(v.Pos, "unknown condition operator %q; use gt, gte, lt, lte, eq or neq", k)
+			c.errorf(v.Pos, "unknown condition operator %s; use gt, gte, lt, lte, eq or neq", diag.Quote(k))
 			continue
 		}
 		f, text, err := Number(v.Raw)
@@ -293,7 +293,7 @@ func (c *corrCompiler) valueType(out *ir.Correlation, t string, fn ir.AggFunc) {
 		}
 		f, err := strconv.ParseFloat(p.Raw, 64)
 		if err != nil || f < 0 || f > 100 {
-			c.errorf(p.Pos, "percentile must be a number from 0 to 100, got %q", p.Raw)
+			c.errorf(p.Pos, "percentile must be a number from 0 to 100, got %s", diag.Quote(p.Raw))
 			return
 		}
 		agg.P = f
@@ -353,7 +353,7 @@ func (c *corrCompiler) temporalCond(e aggexpr.Expr, base diag.Pos) ir.Cond {
 				return &ir.CCmp{Pos: pos, Op: ">", L: &ir.NameRef{Pos: pos, Name: "rule:" + n.Name}, R: &ir.Num{V: 0, Text: "0"}}
 			}
 		}
-		c.errorf(pos, "%q is not one of this correlation's rules", n.Name)
+		c.errorf(pos, "%s is not one of this correlation's rules", diag.Quote(n.Name))
 		return &ir.CAnd{}
 	}
 	c.errorf(pos, "a temporal condition combines rule names with and, or and not")
@@ -390,7 +390,7 @@ func (c *corrCompiler) aggregate(out *ir.Correlation) {
 			continue
 		}
 		if names[n.Name] {
-			c.errorf(n.Pos, "aggregate %q is defined twice", n.Name)
+			c.errorf(n.Pos, "aggregate %s is defined twice", diag.Quote(n.Name))
 		}
 		names[n.Name] = true
 		out.Named = append(out.Named, ir.Named{Name: n.Name, Pos: n.Pos, Expr: v})
@@ -452,7 +452,7 @@ func (c *corrCompiler) value(e aggexpr.Expr, base diag.Pos, names map[string]boo
 		return &ir.Arith{Pos: pos, Op: '-', L: &ir.Num{V: 0, Text: "0"}, R: v}
 	case *aggexpr.Ident:
 		if !names[n.Name] {
-			c.errorf(pos, "%q is not an aggregate defined above; define it under `aggregate:` before using it", n.Name)
+			c.errorf(pos, "%s is not an aggregate defined above; define it under `aggregate:` before using it", diag.Quote(n.Name))
 			return nil
 		}
 		return &ir.NameRef{Pos: pos, Name: n.Name}
@@ -474,7 +474,7 @@ func (c *corrCompiler) value(e aggexpr.Expr, base diag.Pos, names map[string]boo
 func (c *corrCompiler) aggCall(n *aggexpr.Call, base, pos diag.Pos) ir.Value {
 	fn, ok := ir.AggFuncByName(n.Name)
 	if !ok {
-		c.errorf(pos, "unknown aggregate function %q; use count, count_distinct, sum, avg, min, max, stddev, percentile, median, first, last or values", n.Name)
+		c.errorf(pos, "unknown aggregate function %s; use count, count_distinct, sum, avg, min, max, stddev, percentile, median, first, last or values", diag.Quote(n.Name))
 		return nil
 	}
 	call := &ir.AggCall{Pos: pos, Func: fn}

@@ -1,8 +1,11 @@
 package compiler
 
 import (
+	"errors"
+	"fmt"
 	"net/netip"
 	"regexp"
+	"regexp/syntax"
 	"strconv"
 	"strings"
 
@@ -35,7 +38,7 @@ func planItem(it *sigma.FieldItem) (*itemPlan, *diag.Diagnostic) {
 	var matchMod *sigma.Modifier // the one modifier that decides the match type
 	setMatch := func(m *sigma.Modifier) *diag.Diagnostic {
 		if matchMod != nil {
-			return diag.Errorf(m.Pos, "modifier %q cannot be combined with %q; use one of them", m.Name, matchMod.Name)
+			return diag.Errorf(m.Pos, "modifier %s cannot be combined with %s; use one of them", diag.Quote(m.Name), diag.Quote(matchMod.Name))
 		}
 		matchMod = m
 		return nil
@@ -45,12 +48,12 @@ func planItem(it *sigma.FieldItem) (*itemPlan, *diag.Diagnostic) {
 		m := &it.Modifiers[i]
 		kind, ok := Modifiers[m.Name]
 		if !ok {
-			return nil, diag.Errorf(m.Pos, "unknown modifier %q; %s", m.Name, suggestModifier(m.Name))
+			return nil, diag.Errorf(m.Pos, "unknown modifier %s; %s", diag.Quote(m.Name), suggestModifier(m.Name))
 		}
 		switch kind {
 		case modWrap:
 			if wrapMod != nil {
-				return nil, diag.Errorf(m.Pos, "modifier %q cannot be combined with %q; use one of them", m.Name, wrapMod.Name)
+				return nil, diag.Errorf(m.Pos, "modifier %s cannot be combined with %s; use one of them", diag.Quote(m.Name), diag.Quote(wrapMod.Name))
 			}
 			wrapMod = m
 			switch m.Name {
@@ -80,7 +83,7 @@ func planItem(it *sigma.FieldItem) (*itemPlan, *diag.Diagnostic) {
 			p.regex = true
 		case modRegexFlag:
 			if !p.regex {
-				return nil, diag.Errorf(m.Pos, "modifier %q only applies after `re`; write `|re|%s`", m.Name, m.Name)
+				return nil, diag.Errorf(m.Pos, "modifier %s only applies after `re`; write `|re|%s`", diag.Quote(m.Name), m.Name)
 			}
 			switch m.Name {
 			case "i", "ignorecase":
@@ -121,10 +124,10 @@ func planItem(it *sigma.FieldItem) (*itemPlan, *diag.Diagnostic) {
 	}
 	if matchMod != nil && !p.fieldref {
 		if wrapMod != nil {
-			return nil, diag.Errorf(wrapMod.Pos, "modifier %q cannot be combined with %q", wrapMod.Name, matchMod.Name)
+			return nil, diag.Errorf(wrapMod.Pos, "modifier %s cannot be combined with %s", diag.Quote(wrapMod.Name), diag.Quote(matchMod.Name))
 		}
 		for _, t := range p.transforms {
-			return nil, diag.Errorf(t.Pos, "modifier %q cannot be combined with %q", t.Name, matchMod.Name)
+			return nil, diag.Errorf(t.Pos, "modifier %s cannot be combined with %s", diag.Quote(t.Name), diag.Quote(matchMod.Name))
 		}
 	}
 	if p.fieldref {
@@ -137,7 +140,7 @@ func planItem(it *sigma.FieldItem) (*itemPlan, *diag.Diagnostic) {
 			case "endswith":
 				p.refKind = ir.RefSuffix
 			default:
-				return nil, diag.Errorf(t.Pos, "modifier %q cannot be combined with fieldref", t.Name)
+				return nil, diag.Errorf(t.Pos, "modifier %s cannot be combined with fieldref", diag.Quote(t.Name))
 			}
 		}
 	}
@@ -200,7 +203,7 @@ func (c *ruleCompiler) compileItem(it *sigma.FieldItem) ir.Expr {
 		case plan.cidr:
 			prefix, err := parseCIDR(v.Raw)
 			if err != nil {
-				c.errorf(v.Pos, "%q is not a CIDR network: %v; write e.g. 10.0.0.0/8 or 2001:db8::/32", v.Raw, err)
+				c.errorf(v.Pos, "%s is not a CIDR network: %v; write e.g. 10.0.0.0/8 or 2001:db8::/32", diag.Quote(v.Raw), err)
 				continue
 			}
 			alts = append(alts, &ir.CIDR{Node: vn, Field: field, Prefix: prefix})
@@ -214,7 +217,7 @@ func (c *ruleCompiler) compileItem(it *sigma.FieldItem) ir.Expr {
 		case plan.hasTime:
 			n, err := strconv.Atoi(v.Raw)
 			if err != nil {
-				c.errorf(v.Pos, "%s needs a whole number, got %q", plan.timeUnit, v.Raw)
+				c.errorf(v.Pos, "%s needs a whole number, got %s", plan.timeUnit, diag.Quote(v.Raw))
 				continue
 			}
 			alts = append(alts, &ir.TimePart{Node: vn, Field: field, Unit: plan.timeUnit, Value: n})
@@ -264,6 +267,10 @@ func (c *ruleCompiler) regex(field string, v sigma.Value, plan *itemPlan) (ir.Ex
 	}
 	if _, err := regexp.Compile(src); err != nil {
 		msg := err.Error()
+		var se *syntax.Error
+		if errors.As(err, &se) { // its message repeats the whole expression
+			msg = fmt.Sprintf("%s at %s", se.Code, diag.Quote(se.Expr))
+		}
 		if lookaroundRE.MatchString(v.Raw) {
 			msg += " (RE2 has no lookaround or backreferences; rewrite the expression without them)"
 		}
@@ -338,7 +345,7 @@ var placeholderRE = regexp.MustCompile(`%[A-Za-z0-9_.\-]+%`)
 func (c *ruleCompiler) transform(t sigma.Modifier, p ir.Pattern, v sigma.Value) ([]ir.Pattern, *diag.Diagnostic) {
 	literal := func() (string, *diag.Diagnostic) {
 		if p.HasWildcards() {
-			return "", diag.Errorf(t.Pos, "%s cannot encode the wildcards in %q; put `contains`, `startswith` or `endswith` after %s instead of wildcards", t.Name, v.Raw, t.Name)
+			return "", diag.Errorf(t.Pos, "%s cannot encode the wildcards in %s; put `contains`, `startswith` or `endswith` after %s instead of wildcards", t.Name, diag.Quote(v.Raw), t.Name)
 		}
 		_, s := p.Shape()
 		return s, nil
@@ -362,7 +369,7 @@ func (c *ruleCompiler) transform(t sigma.Modifier, p ir.Pattern, v sigma.Value) 
 			}
 			vars, ok := windashVariants(seg.Text)
 			if !ok || len(out)*len(vars) > maxWindashVariants {
-				return nil, diag.Errorf(t.Pos, "windash on %q makes more than %d variants; split the value", v.Raw, maxWindashVariants)
+				return nil, diag.Errorf(t.Pos, "windash on %s makes more than %d variants; split the value", diag.Quote(v.Raw), maxWindashVariants)
 			}
 			next := make([]ir.Pattern, 0, len(out)*len(vars))
 			for _, prefix := range out {
@@ -403,7 +410,7 @@ func (c *ruleCompiler) transform(t sigma.Modifier, p ir.Pattern, v sigma.Value) 
 	case "expand":
 		return c.expand(t, p, v)
 	}
-	return nil, diag.Errorf(t.Pos, "internal: unhandled modifier %q", t.Name)
+	return nil, diag.Errorf(t.Pos, "internal: unhandled modifier %s", diag.Quote(t.Name))
 }
 
 // expand substitutes %placeholders% in literal segments with pipeline values;
@@ -440,7 +447,7 @@ func (c *ruleCompiler) expand(t sigma.Modifier, p ir.Pattern, v sigma.Value) ([]
 				}
 			}
 			if len(next) > 4096 {
-				return nil, diag.Errorf(v.Pos, "placeholders in %q expand to more than 4096 values", v.Raw)
+				return nil, diag.Errorf(v.Pos, "placeholders in %s expand to more than 4096 values", diag.Quote(v.Raw))
 			}
 			parts = next
 			last = loc[1]
@@ -455,7 +462,7 @@ func (c *ruleCompiler) expand(t sigma.Modifier, p ir.Pattern, v sigma.Value) ([]
 		out = next
 	}
 	if !found {
-		return nil, diag.Errorf(t.Pos, "`expand` is set but %q has no %%placeholder%%", v.Raw)
+		return nil, diag.Errorf(t.Pos, "`expand` is set but %s has no %%placeholder%%", diag.Quote(v.Raw))
 	}
 	for i := range out {
 		out[i] = out[i].Normalize()

@@ -67,15 +67,17 @@ var ModifierHelp = map[string]string{
 	"day": "day of month of a timestamp", "week": "ISO week of a timestamp", "month": "month of a timestamp", "year": "year of a timestamp",
 }
 
+// suggestModifier names the closest modifier; the sorted walk makes ties
+// (and so the message) the same on every run.
 func suggestModifier(name string) string {
 	best, bestD := "", 3
-	for k := range Modifiers {
+	for _, k := range ModifierNames() {
 		if d := editDistance(strings.ToLower(name), k); d < bestD {
 			best, bestD = k, d
 		}
 	}
 	if best == "" {
-		return fmt.Sprintf("run `sigc list modifiers` for the accepted ones")
+		return "run `sigc list modifiers` for the accepted ones"
 	}
 	return fmt.Sprintf("did you mean %q?", best)
 }

@@ -2,12 +2,11 @@ package compiler
 
 import (
 	"fmt"
-	"os"
 	"sort"
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/sigc-project/sigc/diag"
+	"github.com/sigc-project/sigc/sigma"
 )
 
 // Pipeline is a processing pipeline: placeholder values for `|expand` and a
@@ -25,12 +24,14 @@ type Pipeline struct {
 	File         string              `yaml:"-"`
 }
 
-// LoadPipeline reads a pipeline file.
+// LoadPipeline reads a pipeline file, with the same size limit and
+// messages as rule files.
 func LoadPipeline(path string) (*Pipeline, error) {
-	src, err := os.ReadFile(path)
-	if err != nil {
-		return nil, diag.Errorf(diag.Pos{File: path}, "cannot read pipeline: %v", err)
+	name, src, d := sigma.ReadSource(path, nil)
+	if d != nil {
+		return nil, d
 	}
+	path = name
 	var raw struct {
 		Name         string            `yaml:"name"`
 		Vars         map[string]any    `yaml:"vars"`

@@ -58,6 +58,16 @@ func Prepare(m map[string]any, opts Options) *Event {
 type Preparer struct {
 	opts Options
 	flat *Flattener
+	dups int
+}
+
+// DuplicateKeys returns how many records repeated a JSON key since the last
+// call. Such records are read as JSON parsers read them: the last value of
+// the key wins (key=value lines do the same).
+func (p *Preparer) DuplicateKeys() int {
+	n := p.dups
+	p.dups = 0
+	return n
 }
 
 // NewPreparer returns a Preparer.
@@ -69,6 +79,12 @@ func (p *Preparer) Prepare(rec *logs.Record) *Event {
 		return Prepare(rec.Fields, p.opts)
 	}
 	ev := p.flat.Flatten(rec.Raw)
+	if p.flat.Dup {
+		p.dups++
+		if m, err := rec.Map(); err == nil { // encoding/json keeps the last value
+			return Prepare(m, p.opts)
+		}
+	}
 	if p.opts.EventLog && (len(ev.Fields["Event.System.EventID"]) > 0 || len(ev.Fields["Event.System.EventID.#text"]) > 0) {
 		// EventLog records pair Data names and values across objects:
 		// they take the map path.

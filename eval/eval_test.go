@@ -160,3 +160,31 @@ func BenchmarkMatchOnly(b *testing.B) {
 		eng.Each(ev, func(*eval.Rule) { n++ })
 	}
 }
+
+// A key given twice in a JSON record keeps its last value, as JSON parsers
+// (and the key=value reader) do; the Preparer counts such records.
+func TestDuplicateJSONKeys(t *testing.T) {
+	evil := compileRule(t, "  s:\n    Image|endswith: evil.exe\n  condition: s\n")
+	benign := compileRule(t, "  s:\n    Image|endswith: benign.exe\n  condition: s\n")
+	nested := compileRule(t, "  s:\n    a.b: 1\n  condition: s\n")
+	eng, err := eval.New([]*ir.Rule{evil, benign, nested})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prep := eval.NewPreparer(eval.Options{})
+	ev := prep.Prepare(&logs.Record{Raw: []byte(`{"Image":"C:\\evil.exe","Image":"C:\\benign.exe","a":{"b":1},"a":{"c":2}}`)})
+	var got []bool
+	for _, r := range eng.Rules {
+		got = append(got, r.Matches(ev))
+	}
+	if fmt.Sprint(got) != "[false true false]" {
+		t.Errorf("matches %v, want the last value of each key only: [false true false]", got)
+	}
+	if n := prep.DuplicateKeys(); n != 1 {
+		t.Errorf("DuplicateKeys = %d, want 1", n)
+	}
+	ev = prep.Prepare(&logs.Record{Raw: []byte(`{"x":[{"k":1},{"k":2}],"Image":"C:\\evil.exe"}`)})
+	if !eng.Rules[0].Matches(ev) || prep.DuplicateKeys() != 0 {
+		t.Error("keys of different objects in an array are not duplicates")
+	}
+}

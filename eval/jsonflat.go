@@ -16,6 +16,11 @@ type Flattener struct {
 	intern map[string]string
 	path   []byte
 	src    string
+	// keys holds the keys seen in the object open at each depth, to notice
+	// a key given twice; Dup reports it for the last record.
+	keys [][]string
+	seen []map[string]struct{}
+	Dup  bool
 }
 
 // NewFlattener returns a Flattener.
@@ -39,6 +44,7 @@ func (f *Flattener) Flatten(raw []byte) *Event {
 		ev.Fields[k] = v[:0]
 	}
 	ev.All = ev.All[:0]
+	f.Dup = false
 	if len(f.intern) > 4*maxKeys {
 		f.intern = map[string]string{}
 	}
@@ -96,8 +102,17 @@ func (f *Flattener) value(i, depth int) int {
 			return i + 1
 		}
 		base := len(f.path)
+		for len(f.keys) <= depth {
+			f.keys = append(f.keys, nil)
+			f.seen = append(f.seen, nil)
+		}
+		f.keys[depth] = f.keys[depth][:0]
+		if f.seen[depth] != nil {
+			clear(f.seen[depth])
+		}
 		for {
 			key, next := f.str(i)
+			f.noteKey(depth, key)
 			f.path = f.path[:base]
 			if depth > 0 { // keys of nested objects extend their parent's path
 				f.path = append(f.path, '.')
@@ -149,6 +164,38 @@ func (f *Flattener) value(i, depth int) int {
 		f.add(Scalar{Str: num, Num: v, IsNum: err == nil})
 		return j
 	}
+}
+
+// noteKey records a key of the object at depth and sets Dup when the
+// object already had it. Small objects are scanned, large ones hashed.
+func (f *Flattener) noteKey(depth int, key string) {
+	if f.Dup {
+		return
+	}
+	ks := f.keys[depth]
+	if len(ks) < 32 {
+		for _, k := range ks {
+			if k == key {
+				f.Dup = true
+				return
+			}
+		}
+		f.keys[depth] = append(ks, key)
+		return
+	}
+	if f.seen[depth] == nil {
+		f.seen[depth] = map[string]struct{}{}
+	}
+	if len(f.seen[depth]) == 0 {
+		for _, k := range ks {
+			f.seen[depth][k] = struct{}{}
+		}
+	}
+	if _, ok := f.seen[depth][key]; ok {
+		f.Dup = true
+		return
+	}
+	f.seen[depth][key] = struct{}{}
 }
 
 // skipValue steps over a value without recording it (too deep).

@@ -7,6 +7,8 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -33,7 +35,11 @@ func Load(file string, src []byte) (*Collection, diag.List) {
 		return out, diags
 	}
 	if i := bytes.IndexByte(src, 0); i >= 0 {
-		diags.Add(diag.Errorf(diag.Pos{File: file}, "file contains a NUL byte at offset %d; it is binary, not a YAML rule", i))
+		diags.Add(diag.Errorf(offsetPos(file, src, i), "file contains a NUL byte; it is binary, not a YAML rule"))
+		return out, diags
+	}
+	if i := invalidUTF8(src); i >= 0 {
+		diags.Add(diag.Errorf(offsetPos(file, src, i), "file is not valid UTF-8 here (byte 0x%02x); save it as UTF-8", src[i]))
 		return out, diags
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(src))
@@ -54,6 +60,33 @@ func Load(file string, src []byte) (*Collection, diag.List) {
 		}
 	}
 	return out, diags
+}
+
+func invalidUTF8(b []byte) int {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			return i
+		}
+		i += size
+	}
+	return -1
+}
+
+// offsetPos is the line and column (in characters) of a byte offset.
+func offsetPos(file string, src []byte, off int) diag.Pos {
+	line, col := 1, 1
+	for i := 0; i < off; {
+		if src[i] == '\n' {
+			line, col = line+1, 1
+			i++
+			continue
+		}
+		_, size := utf8.DecodeRune(src[i:])
+		i += size
+		col++
+	}
+	return diag.Pos{File: file, Line: line, Col: col}
 }
 
 // safeDecode turns a panic inside the YAML library into an error.
@@ -80,9 +113,10 @@ func yamlError(file string, err error) *diag.Diagnostic {
 }
 
 type loader struct {
-	file  string
-	diags []*diag.Diagnostic
-	nodes int
+	file    string
+	diags   []*diag.Diagnostic
+	nodes   int
+	aliases bool // the document uses aliases (for the size message)
 }
 
 func (l *loader) pos(n *yaml.Node) diag.Pos {
@@ -99,6 +133,7 @@ func (l *loader) resolve(n *yaml.Node) (*yaml.Node, bool) {
 		if hops > 16 {
 			return nil, false
 		}
+		l.aliases = true
 		n = n.Alias
 	}
 	l.nodes++
@@ -116,7 +151,11 @@ func (l *loader) checkShape(n *yaml.Node, depth int) bool {
 	}
 	r, ok := l.resolve(n)
 	if !ok {
-		l.errorf(n, "document expands to more than %d YAML nodes (alias bomb?); simplify the file", maxNodes)
+		if l.aliases {
+			l.errorf(n, "document expands to more than %d YAML nodes once its aliases (*name) are expanded; use fewer aliases", maxNodes)
+		} else {
+			l.errorf(n, "document has more than %d YAML nodes; a Sigma rule has hundreds, split it into several rules", maxNodes)
+		}
 		return false
 	}
 	for _, c := range r.Content {
@@ -172,15 +211,66 @@ func (l *loader) loadDocument(doc *yaml.Node, out *Collection) {
 	}
 }
 
-// pairs calls fn for each key and value of a mapping node, aliases followed.
+// pairs calls fn for each key and value of a mapping node, aliases
+// followed. YAML merge keys (`<<: *base`, `<<: [*a, *b]`) are expanded in
+// place: the merged mapping's keys come where `<<` stands, the mapping's
+// own keys override them, and among several merged mappings the first
+// wins, as YAML 1.1 defines it.
 func (l *loader) pairs(n *yaml.Node, fn func(k, v *yaml.Node)) {
+	for _, kv := range l.mergedPairs(n, 0) {
+		fn(kv[0], kv[1])
+	}
+}
+
+func (l *loader) mergedPairs(n *yaml.Node, depth int) [][2]*yaml.Node {
+	var own, out [][2]*yaml.Node
+	ownKeys := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, _ := l.resolve(n.Content[i])
+		if k != nil && k.Tag != "!!merge" {
+			ownKeys[k.Value] = true
+		}
+	}
+	taken := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, _ := l.resolve(n.Content[i])
 		v, _ := l.resolve(n.Content[i+1])
-		if k != nil && v != nil {
-			fn(k, v)
+		if k == nil || v == nil {
+			continue
+		}
+		if k.Tag != "!!merge" {
+			own = append(own, [2]*yaml.Node{k, v})
+			out = append(out, own[len(own)-1])
+			continue
+		}
+		if depth > 8 {
+			l.errorf(k, "merge keys (`<<`) nest more than 8 deep; flatten them")
+			continue
+		}
+		sources := []*yaml.Node{v}
+		if v.Kind == yaml.SequenceNode {
+			sources = nil
+			for _, c := range v.Content {
+				if c, ok := l.resolve(c); ok {
+					sources = append(sources, c)
+				}
+			}
+		}
+		for _, src := range sources {
+			if src.Kind != yaml.MappingNode {
+				l.errorf(src, "a merge key (`<<`) takes a mapping or a list of mappings, usually aliases such as *base")
+				continue
+			}
+			for _, m := range l.mergedPairs(src, depth+1) {
+				if ownKeys[m[0].Value] || taken[m[0].Value] {
+					continue
+				}
+				taken[m[0].Value] = true
+				out = append(out, m)
+			}
 		}
 	}
+	return out
 }
 
 // mapping indexes a mapping node's keys; duplicate keys are errors.
@@ -240,6 +330,14 @@ func (l *loader) loadLogsource(n *yaml.Node) Logsource {
 }
 
 func (l *loader) loadMeta(keys map[string]*yaml.Node) Meta {
+	for _, k := range []string{"id", "name"} {
+		if n := keys[k]; n != nil && n.Kind == yaml.ScalarNode {
+			if i := strings.IndexFunc(n.Value, Invisible); i >= 0 {
+				r, _ := utf8.DecodeRuneInString(n.Value[i:])
+				l.errorf(n, "%s holds the invisible character U+%04X; ids and names are references other rules and targets quote, use printable characters", k, r)
+			}
+		}
+	}
 	return Meta{
 		Title: l.str(keys["title"], "title"), ID: l.str(keys["id"], "id"), Name: l.str(keys["name"], "name"),
 		Status: l.str(keys["status"], "status"), Description: l.str(keys["description"], "description"),
@@ -407,6 +505,10 @@ func (l *loader) loadItems(m *yaml.Node) []FieldItem {
 			return
 		}
 		seen[k.Value] = true
+		if k.Value == "" {
+			l.errorf(k, "empty field name; for a keyword search list the values under the selection, and write `'|all':` or `'|contains':` to give keywords modifiers")
+			return
+		}
 		it := FieldItem{Pos: l.pos(k), Key: k.Value}
 		parts := strings.Split(k.Value, "|")
 		it.Field = parts[0]
@@ -447,6 +549,48 @@ func (l *loader) loadItems(m *yaml.Node) []FieldItem {
 	return items
 }
 
+// tagged reads a scalar with an explicit tag.
+func (l *loader) tagged(n *yaml.Node, v Value) Value {
+	switch n.Tag {
+	case "!!str":
+	case "!!null":
+		switch n.Value {
+		case "", "~", "null", "Null", "NULL":
+			v.Kind = Null
+		default:
+			l.errorf(n, "!!null takes no value, but has %s; remove the tag or the value", diag.Quote(n.Value))
+		}
+	case "!!bool":
+		switch n.Value {
+		case "true", "True", "TRUE", "false", "False", "FALSE":
+			v.Kind = Bool
+		default:
+			l.errorf(n, "!!bool needs true or false, got %s", diag.Quote(n.Value))
+		}
+	case "!!int":
+		if !intRE.MatchString(n.Value) {
+			l.errorf(n, "!!int needs a decimal integer, got %s", diag.Quote(n.Value))
+		}
+		v.Kind = Int
+	case "!!float":
+		if !intRE.MatchString(n.Value) && !floatRE.MatchString(n.Value) {
+			l.errorf(n, "!!float needs a decimal number, got %s", diag.Quote(n.Value))
+		}
+		v.Kind = Float
+	default:
+		l.errorf(n, "the YAML tag %s is not one sigc reads (it reads !!str, !!int, !!float, !!bool and !!null); remove it", n.Tag)
+	}
+	return v
+}
+
+// Invisible reports characters a reader cannot see or that change how the
+// text around them is shown: control characters, format characters (bidi
+// overrides, zero-width joiners, the byte order mark) and line and
+// paragraph separators.
+func Invisible(r rune) bool {
+	return unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029'
+}
+
 var (
 	intRE   = regexp.MustCompile(`^[-+]?(0|[1-9][0-9]*)$`)
 	floatRE = regexp.MustCompile(`^[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$`)
@@ -454,13 +598,19 @@ var (
 
 // scalar reads a value as written: only plain (unquoted) scalars can be
 // numbers, booleans or null, and a number with leading zeros stays a string.
+//
+// An explicit tag decides: `!!null ”` is null, `!!str 42` a string,
+// `!!int '5'` a number; a tag sigc does not know is an error.
 func (l *loader) scalar(n *yaml.Node) Value {
 	v := Value{Pos: l.pos(n), Raw: n.Value, Kind: String}
-	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+	quoted := n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0
+	if quoted {
 		v.Pos.Col++
-		return v
 	}
-	if n.Tag != "" && n.Tag != "!!str" && n.Tag != "!!int" && n.Tag != "!!float" && n.Tag != "!!bool" && n.Tag != "!!null" {
+	if n.Style&yaml.TaggedStyle != 0 {
+		return l.tagged(n, v)
+	}
+	if quoted {
 		return v
 	}
 	switch s := n.Value; {

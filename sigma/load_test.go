@@ -1,6 +1,7 @@
 package sigma
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -125,7 +126,101 @@ func TestLoadAliasBomb(t *testing.T) {
 		b.WriteString("]\n")
 	}
 	b.WriteString("detection:\n  sel:\n    A: *a11\n  condition: sel\n")
-	expectLoadError(t, b.String(), "alias bomb", 0)
+	expectLoadError(t, b.String(), "once its aliases (*name) are expanded", 0)
+	// A large document without aliases is not called an alias bomb.
+	var big strings.Builder
+	big.WriteString("title: t\nlogsource: {product: x}\ndetection:\n  sel:\n    A:\n")
+	for i := 0; i < 210000; i++ {
+		big.WriteString("      - v\n")
+	}
+	big.WriteString("  condition: sel\n")
+	expectLoadError(t, big.String(), "has more than 200000 YAML nodes; a Sigma rule has hundreds", 0)
+}
+
+func expectLoadPos(t *testing.T, src, want string, line, col int) {
+	t.Helper()
+	_, diags := Load("r.yml", []byte(src))
+	for _, d := range diags {
+		if strings.Contains(d.Msg, want) {
+			if d.Pos.Line != line || d.Pos.Col != col {
+				t.Errorf("%q at %d:%d, want %d:%d", want, d.Pos.Line, d.Pos.Col, line, col)
+			}
+			return
+		}
+	}
+	t.Errorf("no diagnostic contains %q: %v", want, diags)
+}
+
+func TestLoadMessages(t *testing.T) {
+	expectLoadPos(t, "title: t\nlogsource: {product: x}\ndetection:\n  sel:\n    A: 'ab\xffc'\n  condition: sel\n", "not valid UTF-8", 5, 11)
+	expectLoadPos(t, "title: é\x00\n", "NUL byte", 1, 9)
+	expectLoadPos(t, minimal+"  x: {'': v}\n", "empty field name", 7, 7)
+	expectLoadPos(t, "title: t\nid: \"a\u202eb\"\nlogsource: {product: x}\ndetection:\n  sel: {A: 1}\n  condition: sel\n", "invisible character U+202E", 2, 5)
+	expectLoadPos(t, "title: t\nlogsource: {product: x}\ndetection:\n  sel: {A: !custom v}\n  condition: sel\n", "the YAML tag !custom is not one sigc reads", 4, 12)
+	expectLoadPos(t, "title: t\nlogsource: {product: x}\ndetection:\n  sel: {A: !!null x}\n  condition: sel\n", "!!null takes no value", 4, 12)
+}
+
+// Explicit YAML tags decide a value's kind; merge keys are expanded.
+func TestLoadTagsAndMergeKeys(t *testing.T) {
+	src := `title: t
+logsource: {product: x}
+base: &base
+  Image|endswith: '\a.exe'
+  User: root
+detection:
+  sel:
+    <<: *base
+    User: admin
+    N: !!null ''
+    S: !!str 42
+    I: !!int '7'
+  condition: sel
+`
+	col, diags := Load("r.yml", []byte(src))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	items := col.Rules[0].Detection.Searches[0].Alts[0].Items
+	var got []string
+	for _, it := range items {
+		got = append(got, fmt.Sprintf("%s=%s/%d", it.Key, it.Values[0].Raw, it.Values[0].Kind))
+	}
+	want := `[Image|endswith=\a.exe/0 User=admin/0 N=/4 S=42/0 I=7/1]`
+	if fmt.Sprint(got) != want {
+		t.Errorf("items %v, want %s", got, want)
+	}
+}
+
+// In a directory, only regular files are read: a FIFO is skipped (it would
+// block), a link to a directory is reported, a link to a file is followed.
+func TestExpandPathsSpecialFiles(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.yml"), []byte(minimal), 0o644)
+	if err := syscallMkfifo(filepath.Join(dir, "fifo.yml")); err != nil {
+		t.Skipf("SKIP: cannot make a FIFO here: %v", err)
+	}
+	sub := t.TempDir()
+	os.WriteFile(filepath.Join(sub, "b.yml"), []byte(minimal), 0o644)
+	os.Symlink(sub, filepath.Join(dir, "linked"))
+	os.Symlink(filepath.Join(sub, "b.yml"), filepath.Join(dir, "c.yml"))
+	os.Symlink(filepath.Join(dir, "nowhere"), filepath.Join(dir, "dangling.yml"))
+	files, diags := ExpandPaths([]string{dir})
+	var names []string
+	for _, f := range files {
+		names = append(names, filepath.Base(f))
+	}
+	if fmt.Sprint(names) != "[a.yml c.yml]" {
+		t.Errorf("files %v, want [a.yml c.yml]", names)
+	}
+	msgs := fmt.Sprint(diags)
+	for _, want := range []string{"fifo.yml: warning: skipped: not a regular file (a FIFO)", "linked: warning: skipped: a symbolic link to a directory is not followed", "dangling.yml: warning: skipped: the symbolic link leads nowhere"} {
+		if !strings.Contains(msgs, want) {
+			t.Errorf("diagnostics lack %q: %s", want, msgs)
+		}
+	}
+	if diags.HasErrors() {
+		t.Errorf("skipping is not an error: %v", diags)
+	}
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

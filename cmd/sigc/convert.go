@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -69,6 +67,12 @@ func runConvert(cmd *cobra.Command, f *convertFlags, args []string) error {
 	ld, err := loadRules(args, f.pipelines, cmd.InOrStdin(), rep, f.failFast)
 	if err != nil {
 		return err
+	}
+	if f.output != "" && f.output != "-" {
+		if in, clash := sameFile(f.output, append(ld.files, f.pipelines...)); clash {
+			fmt.Fprintf(stderr, "%s: error: the output file is also an input (%s); choose another -o\n", f.output, in)
+			return exitError{2}
+		}
 	}
 	var out bytes.Buffer
 	converted, failed := 0, ld.loadFailed
@@ -139,8 +143,8 @@ func runConvert(cmd *cobra.Command, f *convertFlags, args []string) error {
 		return exitError{1}
 	}
 	if err := writeOutput(cmd, f.output, out.Bytes()); err != nil {
-		fmt.Fprintf(stderr, "sigc: error: %v\n", err)
-		return exitError{2}
+		fmt.Fprintln(stderr, err)
+		return exitError{1}
 	}
 	if failed > 0 || converted != 1 {
 		fmt.Fprintf(stderr, "sigc: %d converted, %d failed\n", converted, failed)
@@ -151,29 +155,13 @@ func runConvert(cmd *cobra.Command, f *convertFlags, args []string) error {
 	return nil
 }
 
-// writeOutput writes to stdout, or atomically to a file (temp + rename) so a
-// failure never leaves a partial file.
+// writeOutput writes to stdout, or to a file with writeFile.
 func writeOutput(cmd *cobra.Command, path string, data []byte) error {
 	if path == "" || path == "-" {
-		_, err := cmd.OutOrStdout().Write(data)
-		return err
+		if _, err := cmd.OutOrStdout().Write(data); err != nil {
+			return fmt.Errorf("sigc: error: cannot write the output: %v", err)
+		}
+		return nil
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".sigc-*")
-	if err != nil {
-		return fmt.Errorf("cannot write %s: %v", path, err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fmt.Errorf("cannot write %s: %v", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("cannot write %s: %v", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("cannot write %s: %v", path, err)
-	}
-	return nil
+	return writeFile(path, data)
 }

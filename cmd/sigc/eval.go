@@ -1,13 +1,17 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
+	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -64,17 +68,22 @@ type matchLine struct {
 
 func runEval(cmd *cobra.Command, f *evalFlags, args []string) error {
 	stderr := cmd.ErrOrStderr()
-	rep := &reporter{w: stderr}
+	// Usage errors first, once, before any file is read.
+	if !slices.Contains(logs.Formats, f.format) {
+		fmt.Fprintf(stderr, "sigc: error: unknown log format %q for --format; use one of %s\n", f.format, strings.Join(logs.Formats, ", "))
+		return exitError{2}
+	}
+	if f.lateness < 0 {
+		fmt.Fprintf(stderr, "sigc: error: --lateness %v is negative; give how much longer windows stay open, such as 30m\n", f.lateness)
+		return exitError{2}
+	}
 	for _, l := range f.logs {
-		if l == "-" {
-			for _, a := range args {
-				if a == "-" {
-					fmt.Fprintln(stderr, "sigc: error: standard input cannot hold both rules and logs")
-					return exitError{2}
-				}
-			}
+		if l == "-" && slices.Contains(args, "-") {
+			fmt.Fprintln(stderr, "sigc: error: standard input cannot hold both rules and logs")
+			return exitError{2}
 		}
 	}
+	rep := &reporter{w: stderr}
 	ld, err := loadRules(args, f.pipelines, cmd.InOrStdin(), rep, f.failFast)
 	if err != nil {
 		return err
@@ -97,24 +106,31 @@ func runEval(cmd *cobra.Command, f *evalFlags, args []string) error {
 			return exitError{1}
 		}
 	}
+	if len(rules) == 0 && rep.errors == 0 {
+		fmt.Fprintf(stderr, "sigc: warning: no rules to evaluate in %s\n", strings.Join(args, ", "))
+	}
 	engine, err := eval.New(rules)
 	if err != nil {
 		fmt.Fprintf(stderr, "%v\n", err)
 		return exitError{1}
 	}
-	out := bufio.NewWriterSize(cmd.OutOrStdout(), 64<<10)
-	defer out.Flush()
+
+	// SIGINT and SIGTERM stop the run between records: the output then
+	// ends with the last complete line.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	out := &lineOutput{w: cmd.OutOrStdout()}
 	hideRule, hideCorr := eval.Suppressed(corrs)
 	correlator := eval.NewCorrelator(corrs, f.timeField, func(fr *eval.Firing) {
-		if hideCorr[fr.Correlation] {
-			return
+		if !hideCorr[fr.Correlation] {
+			out.line(fr.JSON())
 		}
-		out.Write(fr.JSON())
-		out.WriteByte('\n')
 	})
 	correlator.Lateness = f.lateness
 	prep := eval.NewPreparer(eval.Options{EventLog: !f.noEventLog})
 	var compact bytes.Buffer
+	records, interrupted := 0, false
+files:
 	for _, path := range f.logs {
 		r, closer, err := logs.Open(path, f.format, cmd.InOrStdin())
 		if err != nil {
@@ -125,11 +141,18 @@ func runEval(cmd *cobra.Command, f *evalFlags, args []string) error {
 			}
 			continue
 		}
-		name := path
-		if path == "-" {
-			name = "<stdin>"
-		}
+		name := logs.DisplayName(path)
+		inFile := 0
 		for {
+			if ctx.Err() != nil {
+				interrupted = true
+				closer.Close()
+				break files
+			}
+			if out.err != nil {
+				closer.Close()
+				break files
+			}
 			rec, err := r.Next()
 			if err == io.EOF {
 				break
@@ -140,6 +163,7 @@ func runEval(cmd *cobra.Command, f *evalFlags, args []string) error {
 				rep.errors++
 				if f.failFast {
 					closer.Close()
+					out.flush()
 					return exitError{1}
 				}
 				continue
@@ -149,6 +173,8 @@ func runEval(cmd *cobra.Command, f *evalFlags, args []string) error {
 				rep.errors++
 				break
 			}
+			records++
+			inFile++
 			ev := prep.Prepare(rec)
 			compacted := false
 			engine.Each(ev, func(m *eval.Rule) {
@@ -165,23 +191,73 @@ func runEval(cmd *cobra.Command, f *evalFlags, args []string) error {
 					compacted = true
 				}
 				b, _ := json.Marshal(matchLine{RuleID: eval.RuleID(m.IR.ID, m.IR.Name), Title: m.IR.Title, Event: compact.Bytes(), File: name, Line: rec.Line})
-				out.Write(b)
-				out.WriteByte('\n')
+				out.line(b)
 			})
 		}
 		closer.Close()
+		out.flush()
+		if inFile == 0 {
+			fmt.Fprintf(stderr, "%s: warning: no log records in this file\n", name)
+		}
+		if dups := prep.DuplicateKeys(); dups > 0 {
+			fmt.Fprintf(stderr, "%s: warning: %d record(s) repeat a JSON key; the last value of each key was used, as JSON parsers do\n", name, dups)
+		}
 	}
-	correlator.Close()
+	if !interrupted && out.err == nil {
+		correlator.Close()
+	}
+	if err := out.flush(); err != nil {
+		fmt.Fprintf(stderr, "sigc: error: cannot write the output: %v; the run stopped\n", err)
+		return exitError{1}
+	}
+	if interrupted {
+		fmt.Fprintf(stderr, "sigc: interrupted after %d record(s); the output ends with the last complete match, and open correlation windows were not reported\n", records)
+		return exitError{130}
+	}
 	if correlator.NoTime > 0 {
-		fmt.Fprintf(stderr, "sigc: warning: %d matching event(s) had no timestamp and were left out of correlations; name the field with --time-field\n", correlator.NoTime)
+		if f.timeField != "" {
+			fmt.Fprintf(stderr, "sigc: warning: %d matching event(s) had no readable time in the field %q and were left out of correlations; check the name given to --time-field\n", correlator.NoTime, f.timeField)
+		} else {
+			fmt.Fprintf(stderr, "sigc: warning: %d matching event(s) had no timestamp and were left out of correlations; name the field with --time-field\n", correlator.NoTime)
+		}
+	}
+	if correlator.OutOfRange > 0 {
+		fmt.Fprintf(stderr, "sigc: warning: %d matching event(s) had a timestamp before 1900 or after 2200 and were left out of correlations\n", correlator.OutOfRange)
 	}
 	if correlator.Late > 0 {
 		fmt.Fprintf(stderr, "sigc: warning: %d event(s) arrived after their correlation window had closed and were left out; sort the logs by time or raise --lateness\n", correlator.Late)
 	}
+	fmt.Fprintf(stderr, "sigc: %d rule(s) and %d correlation(s) over %d record(s); logsource is not used to select events, every rule saw every record\n", len(rules), len(corrs), records)
 	if rep.errors > 0 {
-		out.Flush()
 		fmt.Fprintf(stderr, "sigc: %d error(s)\n", rep.errors)
 		return exitError{1}
 	}
 	return nil
+}
+
+// lineOutput writes whole lines only: it buffers them and hands the writer
+// complete lines, so an interrupted run ends on a line boundary. The first
+// write error is kept and stops the run.
+type lineOutput struct {
+	w   io.Writer
+	buf []byte
+	err error
+}
+
+func (o *lineOutput) line(b []byte) {
+	if o.err != nil {
+		return
+	}
+	o.buf = append(append(o.buf, b...), '\n')
+	if len(o.buf) >= 64<<10 {
+		o.flush()
+	}
+}
+
+func (o *lineOutput) flush() error {
+	if o.err == nil && len(o.buf) > 0 {
+		_, o.err = o.w.Write(o.buf)
+		o.buf = o.buf[:0]
+	}
+	return o.err
 }

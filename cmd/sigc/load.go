@@ -81,6 +81,7 @@ func (l *loaded) ordered() []item {
 type loaded struct {
 	results      []compiler.Result
 	correlations []compiler.CorrelationResult
+	files        []string       // the rule files, as expanded
 	loadFailed   int            // files that failed to load
 	fileIndex    map[string]int // position of each file in the input
 }
@@ -105,7 +106,7 @@ func loadRules(paths []string, pipelines []string, stdin io.Reader, rep *reporte
 	if diags.HasErrors() && failFast {
 		return nil, exitError{1}
 	}
-	out := &loaded{fileIndex: map[string]int{}}
+	out := &loaded{fileIndex: map[string]int{}, files: files}
 	for _, d := range diags {
 		if d.Severity == diag.Error {
 			out.loadFailed++

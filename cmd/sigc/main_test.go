@@ -202,7 +202,7 @@ correlation:
 	if !strings.Contains(out, `"rule_id":"c1"`) || !strings.Contains(out, `"events":2`) || !strings.Contains(out, `"window_start":"2025-11-02T08:00:00Z"`) {
 		t.Errorf("firing: %s", out)
 	}
-	if !strings.Contains(errs, "1 matching event(s) had no timestamp") {
+	if !strings.Contains(errs, "1 matching event(s) had no readable time in the field \"when\"") {
 		t.Errorf("want a warning for the event without time: %s", errs)
 	}
 }

@@ -1,147 +1,293 @@
 package logs
 
 import (
-	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"unicode/utf8"
 )
 
-// jsonReader splits a stream into top-level JSON values: one object per
-// line, pretty-printed objects back to back, or the elements of a top-level
-// array. Once the first record ends on its own line the stream is taken as
-// JSON Lines, so a broken line cannot swallow the lines after it.
+// jsonReader splits a stream into top-level JSON objects: one per line
+// (JSON Lines), pretty-printed objects back to back, or the elements of
+// top-level arrays. It reads line by line, so a broken record costs only
+// its own lines:
+//   - a string still open at the end of its line is broken (JSON strings
+//     cannot hold a raw line break);
+//   - an object still open when a later line starts with `{` at or left of
+//     the column where the object began is broken (pretty printers indent
+//     nested objects), and that line starts the next record;
+//
+// after a broken record, lines are skipped up to the next line that starts
+// a record at or left of its column, and one error names the record's
+// position, what is wrong and the lines skipped.
 type jsonReader struct {
-	file    string
-	r       *bufio.Reader
-	line    int
-	buf     []byte
-	started bool
+	file  string
+	lines lineReader
+
+	line    []byte // the current line, from pos on not yet consumed
+	lineNo  int
+	pos     int
+	eof     bool
 	inArray bool
-	jsonl   bool
-	decided bool
+	first   bool // nothing read yet (a byte order mark may come)
+
+	rec []byte // the record being read
 }
 
-func (j *jsonReader) readByte() (byte, error) {
-	c, err := j.r.ReadByte()
-	if err == nil && c == '\n' {
-		j.line++
+func newJSONReader(file string, lr lineReader) *jsonReader {
+	return &jsonReader{file: file, lines: lr, first: true}
+}
+
+// nextLine loads the next line; false at the end of the input. An
+// over-long line is returned empty and reported by the caller through
+// long.
+func (j *jsonReader) nextLine() (long bool, err error) {
+	l, err := j.lines.next()
+	j.lineNo = j.lines.line
+	j.pos = 0
+	if err == errTooLong {
+		j.line = nil
+		return true, nil
 	}
-	return c, err
-}
-
-func (j *jsonReader) errAt(line int, format string, args ...any) *RecordError {
-	return &RecordError{File: j.file, Line: line, Msg: fmt.Sprintf(format, args...)}
-}
-
-// skipLine drops the rest of the current line.
-func (j *jsonReader) skipLine() {
-	for {
-		c, err := j.readByte()
-		if err != nil || c == '\n' {
-			return
+	if err == io.EOF {
+		j.line, j.eof = nil, true
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if j.first {
+		j.first = false
+		if len(l) >= 3 && l[0] == 0xef && l[1] == 0xbb && l[2] == 0xbf {
+			l = l[3:]
 		}
 	}
+	j.line = l
+	return false, nil
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+
+// indent is the column (1-based) of the first non-space byte of a line, and
+// that byte (0 for a blank line).
+func indent(l []byte) (int, byte) {
+	for i, c := range l {
+		if !isSpace(c) {
+			return i + 1, c
+		}
+	}
+	return 0, 0
+}
+
+func (j *jsonReader) errAt(line, col int, format string, args ...any) *RecordError {
+	return &RecordError{File: j.file, Line: line, Col: col, Msg: fmt.Sprintf(format, args...)}
 }
 
 func (j *jsonReader) Next() (*Record, error) {
 	for {
-		c, err := j.readByte()
-		if err != nil {
-			return nil, err
-		}
-		switch c {
-		case ' ', '\t', '\r', '\n':
-			continue
-		case ',':
-			if j.inArray {
+		// Skip blanks and the punctuation of top-level arrays.
+		for j.pos < len(j.line) {
+			c := j.line[j.pos]
+			switch {
+			case isSpace(c):
+				j.pos++
 				continue
-			}
-		case ']':
-			if j.inArray {
-				j.inArray = false
-				continue
-			}
-		case '[':
-			if !j.started {
-				j.started = true
+			case c == '[' && !j.inArray:
 				j.inArray = true
+				j.pos++
+				continue
+			case (c == ',' || c == ']') && j.inArray:
+				if c == ']' {
+					j.inArray = false
+				}
+				j.pos++
 				continue
 			}
-		case '\xef': // UTF-8 byte order mark
-			if !j.started {
-				j.r.ReadByte()
-				j.r.ReadByte()
-				continue
+			break
+		}
+		if j.pos >= len(j.line) {
+			if j.eof {
+				return nil, io.EOF
 			}
+			long, err := j.nextLine()
+			if err != nil {
+				return nil, err
+			}
+			if long {
+				return nil, j.errAt(j.lineNo, 1, "line is longer than %d bytes; skipped", MaxRecord)
+			}
+			continue
 		}
-		j.started = true
-		start := j.line
-		if c != '{' {
-			j.skipLine()
-			return nil, j.errAt(start, "expected a JSON object, found %q; each record must be a JSON object", c)
+		startLine, startCol := j.lineNo, j.pos+1
+		if j.line[j.pos] != '{' {
+			col := j.pos + 1
+			c, _ := utf8.DecodeRune(j.line[j.pos:])
+			skipped := j.resync(startLine, startCol)
+			return nil, j.errAt(startLine, col, "expected a JSON object, found %q; each record must be a JSON object%s", c, skipped)
 		}
-		rec, err := j.object(start)
-		if err != nil {
-			return nil, err
-		}
-		return rec, nil
+		return j.object(startLine, startCol)
 	}
 }
 
-// object scans one object whose '{' was just read, bounded by MaxRecord.
-func (j *jsonReader) object(start int) (*Record, error) {
-	j.buf = append(j.buf[:0], '{')
-	depth, inStr, esc, tooBig := 1, false, false, false
-	for depth > 0 {
-		c, err := j.readByte()
-		if err == io.EOF {
-			return nil, j.errAt(start, "JSON object is not closed before the end of the file")
+// resync skips the rest of the current line and the lines after it up to
+// one whose first byte is `{` (or `[`) at or left of column col, and says
+// which lines were skipped.
+func (j *jsonReader) resync(from, col int) string {
+	j.pos = len(j.line)
+	for !j.eof {
+		if _, err := j.nextLine(); err != nil {
+			j.eof = true
+			break
 		}
+		if ind, c := indent(j.line); ind > 0 && ind <= col && (c == '{' || c == '[') {
+			j.pos = ind - 1
+			break
+		}
+	}
+	to := j.lineNo - 1
+	if j.eof {
+		to = j.lineNo
+	}
+	if to <= from {
+		return ""
+	}
+	return fmt.Sprintf(" (lines %d-%d skipped)", from, to)
+}
+
+// object reads the object whose `{` is at the current position.
+func (j *jsonReader) object(startLine, startCol int) (*Record, error) {
+	j.rec = j.rec[:0]
+	depth, inStr, esc, tooBig := 0, false, false, false
+	strLine, strCol := 0, 0
+	for {
+		l := j.line
+		i := j.pos
+		for ; i < len(l); i++ {
+			c := l[i]
+			switch {
+			case esc:
+				esc = false
+			case inStr:
+				if c == '\\' {
+					esc = true
+				} else if c == '"' {
+					inStr = false
+				}
+			case c == '"':
+				inStr, strLine, strCol = true, j.lineNo, i+1
+			case c == '{' || c == '[':
+				depth++
+			case c == '}' || c == ']':
+				depth--
+			}
+			if depth == 0 {
+				i++
+				break
+			}
+		}
+		if !tooBig {
+			if len(j.rec)+(i-j.pos) > MaxRecord {
+				tooBig = true
+				j.rec = j.rec[:0]
+			} else {
+				j.rec = append(j.rec, l[j.pos:i]...)
+			}
+		}
+		j.pos = i
+		if depth == 0 {
+			break
+		}
+		// The line ended inside the object.
+		if inStr {
+			skipped := j.resync(startLine, startCol)
+			return nil, j.errAt(strLine, strCol, "malformed JSON: the string opened here is not closed on its line%s", skipped)
+		}
+		if j.eof {
+			return nil, j.errAt(startLine, startCol, "JSON object is not closed before the end of the file")
+		}
+		long, err := j.nextLine()
 		if err != nil {
 			return nil, err
 		}
-		if c == '\n' && j.jsonl {
-			return nil, j.errAt(start, "malformed JSON line: the object is not closed on its line")
+		if j.eof {
+			return nil, j.errAt(startLine, startCol, "JSON object is not closed before the end of the file")
+		}
+		if long {
+			j.resync(startLine, startCol)
+			return nil, j.errAt(startLine, startCol, "JSON object has a line longer than %d bytes; skipped", MaxRecord)
+		}
+		if ind, c := indent(j.line); ind > 0 && ind <= startCol && c == '{' {
+			j.pos = ind - 1 // this line starts the next record
+			return nil, j.errAt(startLine, startCol, "JSON object is not closed before line %d, which starts another object; skipped lines %d-%d", j.lineNo, startLine, j.lineNo-1)
 		}
 		if !tooBig {
-			if len(j.buf) >= MaxRecord {
-				tooBig = true
-				j.buf = j.buf[:0]
-			} else {
-				j.buf = append(j.buf, c)
-			}
+			j.rec = append(j.rec, '\n')
 		}
-		switch {
-		case esc:
-			esc = false
-		case inStr && c == '\\':
-			esc = true
-		case c == '"':
-			inStr = !inStr
-		case inStr:
-		case c == '{' || c == '[':
-			depth++
-		case c == '}' || c == ']':
-			depth--
-		}
-	}
-	if !j.decided {
-		j.decided = true
-		j.jsonl = j.line == start && !j.inArray
 	}
 	if tooBig {
-		return nil, j.errAt(start, "record is larger than %d bytes; skipped", MaxRecord)
+		return nil, j.errAt(startLine, startCol, "record is larger than %d bytes; skipped (lines %d-%d)", MaxRecord, startLine, j.lineNo)
 	}
-	if !utf8.Valid(j.buf) {
-		return nil, j.errAt(start, "record is not valid UTF-8; skipped")
+	if i := firstInvalidUTF8(j.rec); i >= 0 {
+		line, col := offsetPos(j.rec, i, startLine, startCol)
+		return nil, j.errAt(line, col, "record is not valid UTF-8; skipped")
 	}
-	if !json.Valid(j.buf) {
-		_, err := decodeObject(j.buf) // for the message
-		return nil, j.errAt(start, "malformed JSON: %v", err)
+	if !json.Valid(j.rec) {
+		line, col, msg := syntaxPos(j.rec, startLine, startCol)
+		return nil, j.errAt(line, col, "malformed JSON: %s", msg)
 	}
-	raw := make([]byte, len(j.buf))
-	copy(raw, j.buf)
-	return &Record{Line: start, Raw: raw}, nil
+	raw := make([]byte, len(j.rec))
+	copy(raw, j.rec)
+	return &Record{Line: startLine, Raw: raw}, nil
+}
+
+func firstInvalidUTF8(b []byte) int {
+	for i := 0; i < len(b); {
+		if b[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			return i
+		}
+		i += size
+	}
+	return -1
+}
+
+// offsetPos turns a byte offset of a record into a line and a column (in
+// characters) of the file.
+func offsetPos(rec []byte, off, startLine, startCol int) (int, int) {
+	line, col := startLine, startCol
+	for i := 0; i < off && i < len(rec); {
+		if rec[i] == '\n' {
+			line, col = line+1, 1
+			i++
+			continue
+		}
+		_, size := utf8.DecodeRune(rec[i:])
+		i += size
+		col++
+	}
+	return line, col
+}
+
+// syntaxPos locates the first syntax error of a record.
+func syntaxPos(rec []byte, startLine, startCol int) (int, int, string) {
+	var v json.RawMessage
+	err := json.Unmarshal(rec, &v)
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		off := int(se.Offset) - 1
+		if off < 0 {
+			off = 0
+		}
+		line, col := offsetPos(rec, off, startLine, startCol)
+		return line, col, se.Error()
+	}
+	if err != nil {
+		return startLine, startCol, err.Error()
+	}
+	return startLine, startCol, "not a JSON object"
 }

@@ -1,12 +1,9 @@
 package logs
 
 import (
-	"bufio"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"unicode/utf8"
 )
@@ -35,16 +32,19 @@ func (k *kvReader) Next() (*Record, error) {
 		if !utf8.Valid(line) {
 			return nil, &RecordError{File: k.file, Line: n, Msg: "line is not valid UTF-8; skipped"}
 		}
-		m, perr := parseKV(string(line))
+		m, col, perr := parseKV(string(line))
 		if perr != nil {
-			return nil, &RecordError{File: k.file, Line: n, Msg: perr.Error()}
+			return nil, &RecordError{File: k.file, Line: n, Col: col, Msg: perr.Error()}
 		}
 		raw, _ := json.Marshal(m)
 		return &Record{Line: n, Fields: m, Raw: raw}, nil
 	}
 }
 
-func parseKV(s string) (map[string]any, error) {
+// parseKV reads one line; on error it also returns the column (in
+// characters) where the fault starts. A key given twice keeps its last
+// value.
+func parseKV(s string) (map[string]any, int, error) {
 	m := map[string]any{}
 	i := 0
 	for i < len(s) {
@@ -84,7 +84,7 @@ func parseKV(s string) (map[string]any, error) {
 				i++
 			}
 			if !closed {
-				return nil, fmt.Errorf("unclosed quote in the value of %q", key)
+				return nil, utf8.RuneCountInString(s[:start+len(key)+1]) + 1, fmt.Errorf("unclosed quote in the value of %q; close it, or escape it with a backslash", key)
 			}
 		} else {
 			for i < len(s) && s[i] != ' ' && s[i] != '\t' {
@@ -97,72 +97,9 @@ func parseKV(s string) (map[string]any, error) {
 		}
 	}
 	if len(m) == 0 {
-		return nil, errors.New("no key=value pairs on this line; is it a key=value log?")
+		return nil, 1, errors.New("no key=value pairs on this line; is it a key=value log?")
 	}
 	m["_raw"] = s
-	return m, nil
+	return m, 0, nil
 }
 
-// csvReader reads CSV with a header row; every value is a string.
-type csvReader struct {
-	file   string
-	r      *csv.Reader
-	header []string
-	err    error
-}
-
-func newCSVReader(file string, r *bufio.Reader) *csvReader {
-	cr := csv.NewReader(io.LimitReader(r, 1<<62))
-	cr.FieldsPerRecord = -1
-	cr.LazyQuotes = true
-	c := &csvReader{file: file, r: cr}
-	h, err := cr.Read()
-	if err != nil {
-		c.err = err
-		return c
-	}
-	c.header = append([]string(nil), h...)
-	if len(c.header) > 0 {
-		c.header[0] = strings.TrimPrefix(c.header[0], "\ufeff")
-	}
-	return c
-}
-
-func (c *csvReader) Next() (*Record, error) {
-	if c.err != nil {
-		err := c.err
-		c.err = io.EOF
-		if err == io.EOF {
-			return nil, err
-		}
-		return nil, &RecordError{File: c.file, Line: 1, Msg: "cannot read the CSV header: " + err.Error()}
-	}
-	row, err := c.r.Read()
-	if err == io.EOF {
-		return nil, err
-	}
-	line, _ := c.r.FieldPos(0)
-	if err != nil {
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			return nil, &RecordError{File: c.file, Line: pe.StartLine, Msg: "malformed CSV: " + pe.Err.Error()}
-		}
-		return nil, err
-	}
-	m := make(map[string]any, len(row))
-	for i, v := range row {
-		if !utf8.ValidString(v) {
-			return nil, &RecordError{File: c.file, Line: line, Msg: "row is not valid UTF-8; skipped"}
-		}
-		if i < len(c.header) {
-			m[c.header[i]] = v
-		} else {
-			m[fmt.Sprintf("_extra%d", i-len(c.header)+1)] = v
-		}
-	}
-	if len(row) > MaxRecord/64 {
-		return nil, &RecordError{File: c.file, Line: line, Msg: "row has too many columns; skipped"}
-	}
-	raw, _ := json.Marshal(m)
-	return &Record{Line: line, Fields: m, Raw: raw}, nil
-}

@@ -37,14 +37,25 @@ func (r *Record) Map() (map[string]any, error) {
 	return decodeObject(r.Raw)
 }
 
-// RecordError is a bad record: reported, then reading goes on.
+// RecordError is a bad record: reported, then reading goes on. Col is the
+// column (in characters) of the fault, 1 when it is the whole line.
 type RecordError struct {
-	File string
-	Line int
-	Msg  string
+	File      string
+	Line, Col int
+	Msg       string
 }
 
-func (e *RecordError) Error() string { return fmt.Sprintf("%s:%d:1: error: %s", e.File, e.Line, e.Msg) }
+func (e *RecordError) Error() string {
+	return fmt.Sprintf("%s:%d:%d: error: %s", e.File, e.Line, max(e.Col, 1), e.Msg)
+}
+
+// DisplayName is how messages and match lines name a log path.
+func DisplayName(path string) string {
+	if path == "-" {
+		return "<stdin>"
+	}
+	return path
+}
 
 // Reader yields records; Next returns io.EOF at the end, a *RecordError for
 // a skippable bad record, and any other error for a fatal one.
@@ -76,13 +87,13 @@ func Open(path, format string, stdin io.Reader) (Reader, io.Closer, error) {
 	br := bufio.NewReaderSize(rc, 64<<10)
 	closer := io.Closer(rc)
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		gz, err := gzip.NewReader(br)
+		plain, err := verifiedGzip(rc, br)
 		if err != nil {
 			rc.Close()
-			return nil, nil, fmt.Errorf("%s: error: bad gzip data: %v", name, err)
+			return nil, nil, fmt.Errorf("%s: error: %v", name, err)
 		}
-		br = bufio.NewReaderSize(gz, 64<<10)
-		closer = multiCloser{gz, rc}
+		br = bufio.NewReaderSize(plain, 64<<10)
+		closer = multiCloser{plain, rc}
 	}
 	head, _ := br.Peek(4096)
 	if bytes.IndexByte(head, 0) >= 0 {
@@ -94,14 +105,72 @@ func Open(path, format string, stdin io.Reader) (Reader, io.Closer, error) {
 	}
 	switch format {
 	case "json":
-		return &jsonReader{file: name, r: br, line: 1}, closer, nil
+		return newJSONReader(name, lineReader{r: br}), closer, nil
 	case "kv":
 		return &kvReader{file: name, lines: lineReader{r: br}}, closer, nil
 	case "csv":
-		return newCSVReader(name, br), closer, nil
+		return newCSVReader(name, lineReader{r: br}), closer, nil
 	}
 	closer.Close()
 	return nil, nil, fmt.Errorf("%s: error: unknown log format %q; use one of %s", name, format, strings.Join(Formats, ", "))
+}
+
+// verifiedGzip checks a whole gzip stream (every member's checksum and
+// length) before any record is read from it, so no match is ever computed
+// from corrupt data that the checksum only catches at the end. A regular
+// file is read twice; a pipe is decompressed into a temporary file, which
+// the returned reader removes when closed.
+func verifiedGzip(f io.ReadCloser, br *bufio.Reader) (io.ReadCloser, error) {
+	if file, ok := f.(*os.File); ok {
+		if st, err := file.Stat(); err == nil && st.Mode().IsRegular() {
+			if err := checkGzip(br, io.Discard); err != nil {
+				return nil, err
+			}
+			if _, err := file.Seek(0, io.SeekStart); err != nil {
+				return nil, err
+			}
+			gz, err := gzip.NewReader(bufio.NewReaderSize(file, 64<<10))
+			if err != nil {
+				return nil, gzipError(err)
+			}
+			return gz, nil
+		}
+	}
+	tmp, err := os.CreateTemp("", "sigc-gunzip-*")
+	if err != nil {
+		return nil, fmt.Errorf("cannot make a temporary file to check the gzip data: %v", err)
+	}
+	os.Remove(tmp.Name()) // unlinked: gone when closed, whatever happens
+	if err := checkGzip(br, tmp); err != nil {
+		tmp.Close()
+		return nil, err
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		tmp.Close()
+		return nil, err
+	}
+	return tmp, nil
+}
+
+func checkGzip(r io.Reader, w io.Writer) error {
+	gz, err := gzip.NewReader(r)
+	if err != nil {
+		return gzipError(err)
+	}
+	if _, err := io.Copy(w, gz); err != nil {
+		return gzipError(err)
+	}
+	return nil
+}
+
+func gzipError(err error) error {
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return errors.New("gzip data is truncated (the file ends inside the compressed stream); nothing was read from it, check the file is complete")
+	case errors.Is(err, gzip.ErrChecksum):
+		return errors.New("corrupt gzip data (checksum mismatch); nothing was read from it")
+	}
+	return fmt.Errorf("corrupt gzip data (%v); nothing was read from it", err)
 }
 
 type multiCloser []io.Closer

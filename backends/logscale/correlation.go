@@ -53,7 +53,10 @@ func (Backend) RenderCorrelation(c *ir.Correlation) (string, []*diag.Diagnostic,
 			parts := []string{inputs[i], fmt.Sprintf("_rule := %s", text.Quote(in.Ref)), fmt.Sprintf("_t%d := @timestamp", i)}
 			for j, g := range in.GroupFields {
 				if g != c.GroupBy[j] {
-					src, err := field(c, g)
+					if !bareField.MatchString(c.GroupBy[j]) {
+						return "", nil, text.Unsupported(name, c.Pos, "the alias %s as a field to assign (an alias copied from other fields needs a name of letters, digits and _)", diag.Quote(c.GroupBy[j]))
+					}
+					src, err := exprField(c, g)
 					if err != nil {
 						return "", nil, err
 					}
@@ -76,17 +79,18 @@ func (Backend) RenderCorrelation(c *ir.Correlation) (string, []*diag.Diagnostic,
 		stages = append(stages, fmt.Sprintf("%s := @timestamp / %d", f, text.SpanMillis(b)), fmt.Sprintf("math:floor(%s, as=%s)", f, f))
 	}
 	if p.Interval {
-		warns = append(warns, diag.Warnf(p.IntervalPos, "logscale: interval() orders events with sort(limit=200000) before neighbor(); beyond 200,000 matching events the intervals are computed on a subset"))
+		warns = append(warns, diag.Warnf(p.IntervalPos, "logscale: interval() orders events with sort(limit=max) before neighbor(); sort() keeps at most StateRowLimit events (20,000 by default on versions before about 1.182), so beyond that many matching events the intervals are computed on a subset"))
 		stages = append(stages,
 			fmt.Sprintf("_group := format(format=%s, field=[%s])", text.Quote(strings.TrimSuffix(strings.Repeat("%s|", len(groupFields)), "|")), strings.Join(groupFields, ", ")),
 			"_ts := @timestamp",
-			"sort(field=_ts, order=asc, type=number, limit=200000)",
+			"sort(field=_ts, order=asc, type=number, limit=max)",
 			"neighbor(include=[_ts, _group], prefix=_prev)",
-			"case { test(_prev._group == _group) | _interval := (_ts - _prev._ts) / 1000; * }")
+			// neighbor() names its outputs _prev._ts: dotted, so read with getField().
+			`case { test(getField("_prev._group") == _group) | _interval := (_ts - getField("_prev._ts")) / 1000; * }`)
 	}
 
 	for _, f := range p.Squares {
-		src, err := field(c, f)
+		src, err := exprField(c, f)
 		if err != nil {
 			return "", nil, err
 		}
@@ -96,7 +100,7 @@ func (Backend) RenderCorrelation(c *ir.Correlation) (string, []*diag.Diagnostic,
 	for _, col := range p.Columns {
 		switch col.Call.Func {
 		case ir.AggFirst, ir.AggLast, ir.AggValues:
-			src, err := field(c, text.ArgName(col.Call.Arg))
+			src, err := exprField(c, text.ArgName(col.Call.Arg))
 			if err != nil {
 				return "", nil, err
 			}
@@ -163,9 +167,11 @@ func aggregate(c *ir.Correlation, col text.Column) ([]string, error) {
 	call := col.Call
 	arg := text.ArgName(call.Arg)
 	if _, ok := call.Arg.(ir.EvField); ok {
-		if _, err := field(c, arg); err != nil {
+		f, err := field(c, arg)
+		if err != nil {
 			return nil, err
 		}
+		arg = f
 	}
 	switch call.Func {
 	case ir.AggCount:

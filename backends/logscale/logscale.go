@@ -1,6 +1,6 @@
 // Package logscale renders the IR as CrowdStrike Falcon LogScale (CQL)
 // queries, using only documented syntax: field=value, /regex/flags,
-// in(), cidr(), test(), field=* and and/or/not.
+// in(), cidr(), test(), getField(), field=* and and/or/not.
 package logscale
 
 import (
@@ -22,8 +22,14 @@ const name = "logscale"
 func (Backend) Name() string        { return name }
 func (Backend) Description() string { return "CrowdStrike Falcon LogScale query language (CQL)" }
 
-// fieldRE is what LogScale accepts as a bare field name on the left of `=`.
-var fieldRE = regexp.MustCompile(`^[A-Za-z_@#][A-Za-z0-9_.@#\[\]:\-]*$`)
+// bareField is a field name LogScale reads unquoted: the field-name syntax
+// page allows only letters, digits and underscores; names with any other
+// character (dots and @ included: "dotted names should be quoted to avoid
+// parsing ambiguity") must be double-quoted.
+var bareField = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// keywords would read as syntax, not as a field name.
+var keywords = map[string]bool{"and": true, "or": true, "not": true, "case": true, "match": true, "in": true, "true": true, "false": true}
 
 // Render renders each condition of the rule.
 func (Backend) Render(r *ir.Rule) ([]string, []*diag.Diagnostic, error) {
@@ -43,18 +49,46 @@ func (Backend) Render(r *ir.Rule) ([]string, []*diag.Diagnostic, error) {
 func dialect(warns *[]*diag.Diagnostic) *text.Dialect {
 	return &text.Dialect{
 		Name: name, And: " and ", Or: " or ",
-		Not:       func(s string) string { return "not " + s },
+		Not:       "not ",
 		GroupOpen: "(", GroupClose: ")",
 		Leaf: func(e ir.Expr) (string, error) { return leaf(e, warns) },
 		List: list,
 	}
 }
 
-func field(e interface{ Position() diag.Pos }, f string) (string, error) {
-	if !fieldRE.MatchString(f) {
-		return "", text.Unsupported(name, e.Position(), "the field name %q (only letters, digits and _ . @ # [ ] : - can be written); map it with a pipeline", f)
+func checkName(e interface{ Position() diag.Pos }, f string) error {
+	if f == "" {
+		return text.Unsupported(name, e.Position(), "an empty field name")
 	}
-	return f, nil
+	if text.HasInvisible(f) {
+		return text.Unsupported(name, e.Position(), "the field name %s, which holds an invisible character; map it with a pipeline", diag.Quote(f))
+	}
+	return nil
+}
+
+// field writes a field name where the query filters or a function takes a
+// field name: bare, or double-quoted.
+func field(e interface{ Position() diag.Pos }, f string) (string, error) {
+	if err := checkName(e, f); err != nil {
+		return "", err
+	}
+	if bareField.MatchString(f) && !keywords[strings.ToLower(f)] {
+		return f, nil
+	}
+	return text.Quote(f), nil
+}
+
+// exprField writes a field name inside an expression (test(), :=), where a
+// quoted name would be a string: bare, or getField("name") (LogScale
+// 1.127 and later).
+func exprField(e interface{ Position() diag.Pos }, f string) (string, error) {
+	if err := checkName(e, f); err != nil {
+		return "", err
+	}
+	if bareField.MatchString(f) && !keywords[strings.ToLower(f)] {
+		return f, nil
+	}
+	return "getField(" + text.Quote(f) + ")", nil
 }
 
 func leaf(e ir.Expr, warns *[]*diag.Diagnostic) (string, error) {
@@ -78,15 +112,18 @@ func leaf(e ir.Expr, warns *[]*diag.Diagnostic) (string, error) {
 		}
 		return fmt.Sprintf("cidr(%s, subnet=%s)", f, text.Quote(n.Prefix.String())), nil
 	case *ir.Number:
-		f, err := field(n, n.Field)
-		if err != nil {
-			return "", err
-		}
 		if n.Op == ir.Eq {
-			if _, err := strconv.Atoi(n.Text); err == nil && !strings.HasPrefix(n.Text, "+") {
+			if _, err := strconv.Atoi(n.Text); err == nil {
+				f, err := field(n, n.Field)
+				if err != nil {
+					return "", err
+				}
 				return fmt.Sprintf("%s=%s", f, n.Text), nil
 			}
-			return fmt.Sprintf("test(%s == %s)", f, n.Text), nil
+		}
+		f, err := exprField(n, n.Field)
+		if err != nil {
+			return "", err
 		}
 		return fmt.Sprintf("test(%s %s %s)", f, n.Op, n.Text), nil
 	case *ir.Exists:
@@ -102,6 +139,9 @@ func leaf(e ir.Expr, warns *[]*diag.Diagnostic) (string, error) {
 		}
 		return f + "!=*", nil
 	case *ir.FieldRef:
+		if n.Kind != ir.RefEquals {
+			return "", text.Unsupported(name, n.Pos, "fieldref with %s", n.Kind)
+		}
 		a, err := field(n, n.Field)
 		if err != nil {
 			return "", err
@@ -110,18 +150,40 @@ func leaf(e ir.Expr, warns *[]*diag.Diagnostic) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if n.Kind != ir.RefEquals {
-			return "", text.Unsupported(name, n.Pos, "fieldref with %s", n.Kind)
-		}
+		ea, _ := exprField(n, n.Field)
+		eb, _ := exprField(n, n.Other)
 		// test() sees a missing field as empty: require both fields first.
 		if n.Cased {
-			return fmt.Sprintf("(%s=* and %s=* and test(%s == %s))", a, b, a, b), nil
+			return fmt.Sprintf("(%s=* and %s=* and test(%s == %s))", a, b, ea, eb), nil
 		}
-		return fmt.Sprintf("(%s=* and %s=* and test(lower(%s) == lower(%s)))", a, b, a, b), nil
+		return fmt.Sprintf("(%s=* and %s=* and test(lower(%s) == lower(%s)))", a, b, ea, eb), nil
 	case *ir.TimePart:
 		return "", text.Unsupported(name, n.Pos, "the %s modifier (a date part of a field) inside a filter", n.Unit)
 	}
 	panic(fmt.Sprintf("logscale: unknown IR node %T", e))
+}
+
+// regexFlags chooses how a case-insensitive pattern is written: with the
+// i flag when its letters are ASCII, else without it and with classes of
+// lower-case equivalents (the flag's reach beyond ASCII is not documented).
+func regexFlags(p ir.Pattern, cased bool) (func(string) string, string) {
+	if cased {
+		return text.RegexLiteral, ""
+	}
+	for _, s := range p {
+		if s.Kind == ir.Lit && text.NeedsClasses(s.Text) {
+			return text.ClassLiteral, ""
+		}
+	}
+	return text.RegexLiteral, "i"
+}
+
+// dotAll reports whether a pattern's wildcards must cross line breaks
+// (flag d): only a wildcard between literals can meet one; a leading or
+// trailing star is left open instead.
+func dotAll(p ir.Pattern) bool {
+	shape, _ := p.Shape()
+	return p.HasWildcards() && shape != ir.ShapePrefix && shape != ir.ShapeSuffix && shape != ir.ShapeContains
 }
 
 func match(n *ir.Match, warns *[]*diag.Diagnostic) (string, error) {
@@ -129,36 +191,34 @@ func match(n *ir.Match, warns *[]*diag.Diagnostic) (string, error) {
 		return "", err
 	}
 	f := "@rawstring"
-	if n.Field != "" {
-		var err error
-		if f, err = field(n, n.Field); err != nil {
-			return "", err
-		}
-	} else {
+	if n.Field == "" {
 		*warns = append(*warns, diag.Warnf(n.Pos, "logscale: keywords are searched in @rawstring, the event as ingested; escaping in the raw text (JSON doubles backslashes) can hide a match that the evaluator finds in field values"))
+	} else {
+		f = n.Field
+	}
+	f, err := field(n, f)
+	if err != nil {
+		return "", err
 	}
 	shape, lit := n.Pattern.Shape()
 	if shape == ir.ShapeAny && n.Field != "" {
 		return f + "=*", nil
 	}
-	// `=` treats `*` in the string as a wildcard, and control characters
+	// `=` treats `*` in the string as a wildcard, and invisible characters
 	// have no documented string escape: those go to the regex form.
-	if shape == ir.ShapeExact && n.Cased && !strings.ContainsAny(lit, "*") && !text.HasControl(lit) {
+	if shape == ir.ShapeExact && n.Cased && !strings.ContainsAny(lit, "*") && !text.HasInvisible(lit) {
 		return f + "=" + text.Quote(lit), nil
 	}
-	flags := ""
-	if !n.Cased {
-		flags = "i"
-	}
-	if n.Pattern.HasWildcards() && shape != ir.ShapePrefix && shape != ir.ShapeSuffix && shape != ir.ShapeContains {
+	literal, flags := regexFlags(n.Pattern, n.Cased)
+	if dotAll(n.Pattern) {
 		flags += "d" // `*` and `?` also match line breaks
 	}
-	return fmt.Sprintf("%s=/%s/%s", f, text.PatternRegex(n.Pattern, `\A`, `\z`, ""), flags), nil
+	return fmt.Sprintf("%s=/%s/%s", f, text.PatternRegex(n.Pattern, `\A`, `\z`, "", literal), flags), nil
 }
 
 // list renders several matches of one field as one test: in() when all
-// are plain exact values, else one regex alternation (an OR of searches on
-// a field is a search for the alternation).
+// are plain exact ASCII values, else one regex alternation (an OR of
+// searches on a field is a search for the alternation).
 func list(args []ir.Expr) (string, bool, error) {
 	if c0, ok := args[0].(*ir.CIDR); ok {
 		f, err := field(c0, c0.Field)
@@ -176,8 +236,12 @@ func list(args []ir.Expr) (string, bool, error) {
 	if err != nil {
 		return "", false, err
 	}
-	var vals, alts []string
-	exact, dotAll := true, false
+	var vals []string
+	exact, dot := true, false
+	literal, flags := text.RegexLiteral, ""
+	if !m0.Cased {
+		literal, flags = text.RegexLiteral, "i"
+	}
 	for _, a := range args {
 		m := a.(*ir.Match)
 		if err := text.ValidUTF8(name, m); err != nil {
@@ -185,27 +249,27 @@ func list(args []ir.Expr) (string, bool, error) {
 		}
 		shape, lit := m.Pattern.Shape()
 		// in() values treat `*` as a wildcard; backslashes are left to regex.
-		if shape != ir.ShapeExact || strings.ContainsAny(lit, `*\`) || lit == "" || text.HasControl(lit) {
+		if shape != ir.ShapeExact || strings.ContainsAny(lit, `*\`) || lit == "" || text.HasInvisible(lit) || (!m.Cased && text.NeedsClasses(lit)) {
 			exact = false
 		}
-		vals = append(vals, text.Quote(lit))
-		alts = append(alts, text.PatternRegex(m.Pattern, `\A`, `\z`, ""))
-		if m.Pattern.HasWildcards() && shape != ir.ShapePrefix && shape != ir.ShapeSuffix && shape != ir.ShapeContains {
-			dotAll = true
+		if l, fl := regexFlags(m.Pattern, m.Cased); !m.Cased && fl == "" {
+			literal, flags = l, ""
 		}
+		vals = append(vals, text.Quote(lit))
+		dot = dot || dotAll(m.Pattern)
 	}
 	if exact {
 		ic := ", ignoreCase=true"
 		if m0.Cased {
 			ic = ""
 		}
-		return fmt.Sprintf("in(field=%s, values=[%s]%s)", text.Quote(f), strings.Join(vals, ", "), ic), true, nil
+		return fmt.Sprintf("in(field=%s, values=[%s]%s)", text.Quote(m0.Field), strings.Join(vals, ", "), ic), true, nil
 	}
-	flags := ""
-	if !m0.Cased {
-		flags = "i"
+	var alts []string
+	for _, a := range args {
+		alts = append(alts, text.PatternRegex(a.(*ir.Match).Pattern, `\A`, `\z`, "", literal))
 	}
-	if dotAll {
+	if dot {
 		flags += "d"
 	}
 	return fmt.Sprintf("%s=/(?:%s)/%s", f, strings.Join(alts, "|"), flags), true, nil

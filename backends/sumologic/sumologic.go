@@ -47,41 +47,13 @@ func (Backend) Render(r *ir.Rule) ([]string, []*diag.Diagnostic, error) {
 func dialect(warns *[]*diag.Diagnostic) *text.Dialect {
 	return &text.Dialect{
 		Name: name, And: " AND ", Or: " OR ",
-		Not:       func(s string) string { return "!" + wrapNot(s) },
-		GroupOpen: "(", GroupClose: ")",
+		Not: "!", NotGroupsLeaves: true,
+		// A field reference renders as one parenthesised AND.
+		LeafGrouped: func(e ir.Expr) bool { _, ok := e.(*ir.FieldRef); return ok },
+		GroupOpen:   "(", GroupClose: ")",
 		Leaf: func(e ir.Expr) (string, error) { return leaf(e, warns) },
 		List: list,
 	}
-}
-
-// wrapNot parenthesises a negated operand unless it already is a group.
-func wrapNot(s string) string {
-	if strings.HasPrefix(s, "(") && strings.HasSuffix(s, ")") && balanced(s[1:len(s)-1]) {
-		return s
-	}
-	return "(" + s + ")"
-}
-
-func balanced(s string) bool {
-	depth := 0
-	inStr := false
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case inStr && c == '\\':
-			i++
-		case c == '"':
-			inStr = !inStr
-		case inStr:
-		case c == '(':
-			depth++
-		case c == ')':
-			depth--
-			if depth < 0 {
-				return false
-			}
-		}
-	}
-	return depth == 0
 }
 
 // ref writes a field reference; odd names use %"…" quoting.
@@ -153,13 +125,13 @@ func match(n *ir.Match, warns *[]*diag.Diagnostic) (string, error) {
 	if shape == ir.ShapeAny {
 		return fmt.Sprintf("!isNull(%s)", f), nil
 	}
-	if shape == ir.ShapeExact && !text.HasControl(lit) {
+	if shape == ir.ShapeExact && !text.HasInvisible(lit) {
 		return fmt.Sprintf("%s = %s", subject, text.Quote(lit)), nil
 	}
 	if globSafe(p) {
 		return fmt.Sprintf("%s matches %s", subject, text.Quote(globString(p))), nil
 	}
-	body := text.PatternRegex(p, "^", "$", "(?s:.*)")
+	body := text.PatternRegex(p, "^", "$", "(?s:.*)", text.RegexLiteral)
 	return fmt.Sprintf("%s matches /(?s)%s/", subject, body), nil
 }
 
@@ -167,7 +139,7 @@ func match(n *ir.Match, warns *[]*diag.Diagnostic) (string, error) {
 // `*` wildcards and no literal star (Sumo has no `?` and no escape for `*`).
 func globSafe(p ir.Pattern) bool {
 	for i, s := range p {
-		if s.Kind == ir.One || (s.Kind == ir.Lit && (strings.Contains(s.Text, "*") || text.HasControl(s.Text))) {
+		if s.Kind == ir.One || (s.Kind == ir.Lit && (strings.Contains(s.Text, "*") || text.HasInvisible(s.Text))) {
 			return false
 		}
 		// A backslash right before a wildcard could read as an escape.
@@ -208,7 +180,7 @@ func list(args []ir.Expr) (string, bool, error) {
 			p = p.Lower()
 		}
 		shape, lit := p.Shape()
-		if shape != ir.ShapeExact || text.HasControl(lit) {
+		if shape != ir.ShapeExact || text.HasInvisible(lit) {
 			return "", false, nil
 		}
 		vals = append(vals, text.Quote(lit))

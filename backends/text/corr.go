@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/sigc-project/sigc/compiler/ir"
@@ -100,8 +101,26 @@ func BucketField(span time.Duration) string {
 	return fmt.Sprintf("_bucket_%d", int64(span/time.Second))
 }
 
-// SquareField names the helper field holding field².
-func SquareField(f string) string { return "_sq_" + f }
+// SquareField names the helper field holding field². It is made of
+// letters, digits and _ whatever the field is called, and no two fields
+// share one: a plain name is kept (_sq_bytes), any other is spelt out
+// byte by byte under another prefix (_sqx_cs_2dbytes).
+func SquareField(f string) string {
+	if !unsafeName.MatchString(f) {
+		return "_sq_" + f
+	}
+	var b strings.Builder
+	b.WriteString("_sqx_")
+	for i := 0; i < len(f); i++ {
+		switch c := f[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, "_%02x", c)
+		}
+	}
+	return b.String()
+}
 
 // ArgName is the event field an aggregate reads (helper fields included).
 func ArgName(e ir.EventExpr) string {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/sigc-project/sigc/compiler/ir"
@@ -35,44 +36,98 @@ func Quote(s string) string {
 	return b.String()
 }
 
+// Invisible reports characters a reviewer cannot see or that change how
+// the text around them is shown: control characters, format characters
+// (bidi overrides such as U+202E, zero-width characters, the byte order
+// mark) and the line and paragraph separators. Queries never carry them
+// raw: inside regexes they are written as escapes, and values holding them
+// are matched with a regex.
+func Invisible(r rune) bool {
+	return unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029'
+}
+
+// HasInvisible reports whether s holds an Invisible character.
+func HasInvisible(s string) bool { return strings.IndexFunc(s, Invisible) >= 0 }
+
+// regexEscape writes an invisible character as an escape both RE2 and the
+// Java-derived engines read: \xhh, or \x{hhhh} beyond one byte.
+func regexEscape(b *strings.Builder, r rune) {
+	if r < 0x100 {
+		fmt.Fprintf(b, `\x%02x`, r)
+		return
+	}
+	fmt.Fprintf(b, `\x{%04x}`, r)
+}
+
 // RegexLiteral escapes literal text for a regex inside /…/ delimiters:
-// metacharacters, the delimiter and control bytes.
+// metacharacters, the delimiter and invisible characters.
 func RegexLiteral(s string) string {
 	var b strings.Builder
 	for _, r := range s {
-		switch {
-		case r == '/':
-			b.WriteString(`\/`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case strings.ContainsRune(`\.+*?()|[]{}^$`, r):
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		default:
-			b.WriteRune(r)
-		}
+		writeRegexRune(&b, r)
 	}
 	return b.String()
 }
 
-// RegexBody writes a user regex inside /…/ delimiters, escaping unescaped
-// slashes only.
+// ClassLiteral is RegexLiteral for a case-insensitive regex written
+// without the ignore-case flag: every character with other cases becomes
+// the class of the characters that lower-case like it ([sS], [iIİ]).
+func ClassLiteral(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		class := LowerClass(r)
+		if len(class) == 1 {
+			writeRegexRune(&b, r)
+			continue
+		}
+		b.WriteByte('[')
+		for _, c := range class {
+			writeRegexRune(&b, c)
+		}
+		b.WriteByte(']')
+	}
+	return b.String()
+}
+
+func writeRegexRune(b *strings.Builder, r rune) {
+	switch {
+	case r == '/':
+		b.WriteString(`\/`)
+	case Invisible(r):
+		regexEscape(b, r)
+	case strings.ContainsRune(`\.+*?()|[]{}^$`, r):
+		b.WriteByte('\\')
+		b.WriteRune(r)
+	default:
+		b.WriteRune(r)
+	}
+}
+
+// RegexBody writes a user regex inside /…/ delimiters: unescaped slashes
+// are escaped and invisible characters (a raw CR, NUL or U+202E) become
+// escapes that mean the same character.
 func RegexBody(re string) string {
 	var b strings.Builder
-	for i := 0; i < len(re); i++ {
-		c := re[i]
+	for i := 0; i < len(re); {
+		r, size := utf8.DecodeRuneInString(re[i:])
 		switch {
-		case c == '\\' && i+1 < len(re):
-			b.WriteByte(c)
-			b.WriteByte(re[i+1])
-			i++
-		case c == '/':
+		case r == '\\' && i+size < len(re):
+			next, nsize := utf8.DecodeRuneInString(re[i+size:])
+			if Invisible(next) { // an escaped invisible character is that character
+				regexEscape(&b, next)
+			} else {
+				b.WriteString(re[i : i+size+nsize])
+			}
+			i += size + nsize
+			continue
+		case r == '/':
 			b.WriteString(`\/`)
-		case c == '\n':
-			b.WriteString(`\n`)
+		case Invisible(r):
+			regexEscape(&b, r)
 		default:
-			b.WriteByte(c)
+			b.WriteString(re[i : i+size])
 		}
+		i += size
 	}
 	return b.String()
 }
@@ -81,7 +136,10 @@ func RegexBody(re string) string {
 // `?` is `.`. A side without a wildcard is anchored with begin or end; a side
 // that starts or ends with `*` gets open instead (empty for a search engine,
 // `(?s:.*)` where the target matches whole values).
-func PatternRegex(p ir.Pattern, begin, end, open string) string {
+//
+// literal writes each literal segment: RegexLiteral, or ClassLiteral where
+// the regex is matched without an ignore-case flag.
+func PatternRegex(p ir.Pattern, begin, end, open string, literal func(string) string) string {
 	var b strings.Builder
 	if len(p) > 0 && p[0].Kind == ir.Star {
 		b.WriteString(open)
@@ -96,7 +154,7 @@ func PatternRegex(p ir.Pattern, begin, end, open string) string {
 	for _, s := range p {
 		switch s.Kind {
 		case ir.Lit:
-			b.WriteString(RegexLiteral(s.Text))
+			b.WriteString(literal(s.Text))
 		case ir.Star:
 			b.WriteString(".*")
 		case ir.One:
@@ -111,17 +169,6 @@ func PatternRegex(p ir.Pattern, begin, end, open string) string {
 	return b.String()
 }
 
-// HasControl reports control characters: neither target documents a string
-// escape for them, so values holding them are matched with a regex, which
-// writes them as \xhh.
-func HasControl(s string) bool {
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
-			return true
-		}
-	}
-	return false
-}
 
 // ValidUTF8 reports an error for a match whose value a text query cannot
 // carry. Check the pattern as compiled: lower-casing would hide bad bytes.

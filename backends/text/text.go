@@ -13,12 +13,17 @@ import (
 
 // Dialect is the table of one target's tokens plus its leaf hooks.
 type Dialect struct {
-	Name        string
-	And, Or     string // infix tokens with their spacing, e.g. " and "
-	Not         func(operand string) string
-	GroupOpen   string
-	GroupClose  string
-	True, False string // constant truth; "" means unsupported
+	Name    string
+	And, Or string // infix tokens with their spacing, e.g. " and "
+	// Not is the prefix of a negation ("not ", "!"). A compound operand is
+	// always grouped; with NotGroupsLeaves a leaf is grouped too, unless
+	// LeafGrouped says its text already is one group.
+	Not             string
+	NotGroupsLeaves bool
+	LeafGrouped     func(e ir.Expr) bool
+	GroupOpen       string
+	GroupClose      string
+	True, False     string // constant truth; "" means unsupported
 	// Leaf renders a matching primitive.
 	Leaf func(e ir.Expr) (string, error)
 	// List renders an OR of several leaves on one field, all *ir.Match or
@@ -48,26 +53,33 @@ func Dedupe(ws []*diag.Diagnostic) []*diag.Diagnostic {
 // RenderRule renders all of a rule's conditions as one filter: a list of
 // conditions is an OR of the groups.
 func (d *Dialect) RenderRule(r *ir.Rule) (string, error) {
-	var qs []string
-	for _, c := range r.Conditions {
-		q, err := d.Render(c)
-		if err != nil {
+	var b strings.Builder
+	for i, c := range r.Conditions {
+		if len(r.Conditions) > 1 {
+			if i > 0 {
+				b.WriteString(d.Or)
+			}
+			b.WriteString(d.GroupOpen)
+		}
+		if err := d.render(&b, c); err != nil {
 			return "", err
 		}
-		qs = append(qs, q)
+		if len(r.Conditions) > 1 {
+			b.WriteString(d.GroupClose)
+		}
 	}
-	if len(qs) == 1 {
-		return qs[0], nil
-	}
-	return d.GroupOpen + strings.Join(qs, d.GroupClose+d.Or+d.GroupOpen) + d.GroupClose, nil
+	return b.String(), nil
 }
 
-// Render renders one expression.
+// Render renders one expression. Every node writes its text once into one
+// buffer, so rendering is linear in the size of the tree, however deep.
 func (d *Dialect) Render(e ir.Expr) (string, error) {
-	return d.render(e)
+	var b strings.Builder
+	if err := d.render(&b, e); err != nil {
+		return "", err
+	}
+	return b.String(), nil
 }
-
-func (d *Dialect) group(s string) string { return d.GroupOpen + s + d.GroupClose }
 
 func isCompound(e ir.Expr) bool {
 	switch e.(type) {
@@ -77,68 +89,90 @@ func isCompound(e ir.Expr) bool {
 	return false
 }
 
-func (d *Dialect) render(e ir.Expr) (string, error) {
+// grouped renders e inside the group tokens when it is compound (and/or
+// precedence differs between targets, so nesting is always explicit).
+func (d *Dialect) grouped(b *strings.Builder, e ir.Expr, group bool) error {
+	if group {
+		b.WriteString(d.GroupOpen)
+	}
+	if err := d.render(b, e); err != nil {
+		return err
+	}
+	if group {
+		b.WriteString(d.GroupClose)
+	}
+	return nil
+}
+
+func (d *Dialect) render(b *strings.Builder, e ir.Expr) error {
 	switch n := e.(type) {
 	case *ir.And:
-		return d.join(n.Args, d.And, false)
+		return d.join(b, n.Args, d.And, false)
 	case *ir.Or:
-		return d.join(n.Args, d.Or, true)
+		return d.join(b, n.Args, d.Or, true)
 	case *ir.Not:
-		inner, err := d.render(n.Arg)
-		if err != nil {
-			return "", err
+		b.WriteString(d.Not)
+		group := isCompound(n.Arg)
+		if !group && d.NotGroupsLeaves {
+			group = d.LeafGrouped == nil || !d.LeafGrouped(n.Arg)
+			if _, ok := n.Arg.(*ir.Not); ok {
+				group = true
+			}
 		}
-		if isCompound(n.Arg) {
-			inner = d.group(inner)
-		}
-		return d.Not(inner), nil
+		return d.grouped(b, n.Arg, group)
 	case *ir.Const:
 		tok := d.False
 		if n.Value {
 			tok = d.True
 		}
 		if tok == "" {
-			return "", Unsupported(d.Name, n.Pos, "a constant %t condition", n.Value)
+			return Unsupported(d.Name, n.Pos, "a constant %t condition", n.Value)
 		}
-		return tok, nil
+		b.WriteString(tok)
+		return nil
 	default:
-		return d.Leaf(e)
+		s, err := d.Leaf(e)
+		if err != nil {
+			return err
+		}
+		b.WriteString(s)
+		return nil
 	}
 }
 
-// join renders args with a token, grouping compound children (and/or
-// precedence differs between targets, so nesting is always explicit). In an
-// OR, matches on one field are folded into the dialect's list form, placed
+// join renders args with a token, grouping compound children. In an OR,
+// matches on one field are folded into the dialect's list form, placed
 // where the first of them stood.
-func (d *Dialect) join(args []ir.Expr, tok string, isOr bool) (string, error) {
+func (d *Dialect) join(b *strings.Builder, args []ir.Expr, tok string, isOr bool) error {
 	var folded map[ir.Expr]string // first member -> list text; others -> ""
 	if isOr && d.List != nil {
 		var err error
 		if folded, err = d.foldLists(args); err != nil {
-			return "", err
+			return err
 		}
 	}
-	parts := make([]string, 0, len(args))
+	first := true
 	for _, a := range args {
 		if s, ok := folded[a]; ok {
-			if s != "" {
-				parts = append(parts, s)
+			if s == "" {
+				continue
 			}
+			if !first {
+				b.WriteString(tok)
+			}
+			b.WriteString(s)
+			first = false
 			continue
 		}
-		s, err := d.render(a)
-		if err != nil {
-			return "", err
+		if !first {
+			b.WriteString(tok)
 		}
-		if isCompound(a) {
-			s = d.group(s)
+		first = false
+		if err := d.grouped(b, a, isCompound(a)); err != nil {
+			return err
 		}
-		parts = append(parts, s)
 	}
-	if len(parts) == 1 {
-		return parts[0], nil
-	}
-	return strings.Join(parts, tok), nil
+	return nil
 }
 
 // foldLists gathers matches (or CIDR tests) on the same field and hands

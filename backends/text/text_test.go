@@ -3,6 +3,7 @@ package text
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/sigc-project/sigc/compiler/ir"
 )
@@ -12,7 +13,7 @@ import (
 func synthetic() *Dialect {
 	return &Dialect{
 		Name: "synthetic", And: " && ", Or: " || ",
-		Not:       func(s string) string { return "NOT " + s },
+		Not:       "NOT ",
 		GroupOpen: "<", GroupClose: ">", True: "TRUE",
 		Leaf: func(e ir.Expr) (string, error) {
 			m, ok := e.(*ir.Match)
@@ -68,10 +69,10 @@ func TestRenderUnsupported(t *testing.T) {
 
 func TestPatternRegex(t *testing.T) {
 	p := ir.Pattern{{Kind: ir.Star}, {Kind: ir.Lit, Text: "a.b/c"}, {Kind: ir.One}, {Kind: ir.Lit, Text: "$"}}
-	if got := PatternRegex(p, "^", "$", "(?s:.*)"); got != `(?s:.*)a\.b\/c.\$$` {
+	if got := PatternRegex(p, "^", "$", "(?s:.*)", RegexLiteral); got != `(?s:.*)a\.b\/c.\$$` {
 		t.Errorf("got %s", got)
 	}
-	if got := PatternRegex(ir.Literal("x\ny"), `\A`, `\z`, ""); got != `\Ax\x0ay\z` {
+	if got := PatternRegex(ir.Literal("x\ny"), `\A`, `\z`, "", RegexLiteral); got != `\Ax\x0ay\z` {
 		t.Errorf("got %s", got)
 	}
 }
@@ -82,6 +83,37 @@ func TestQuote(t *testing.T) {
 	}
 	if got := RegexBody(`a/b\/c`); got != `a\/b\/c` {
 		t.Errorf("got %s", got)
+	}
+	// Invisible characters never reach a query raw.
+	if got := RegexBody("a\rb\x00c\u202ed[\u2028]"); got != `a\x0db\x00c\x{202e}d[\x{2028}]` {
+		t.Errorf("got %s", got)
+	}
+	if got := RegexLiteral("\u202egpj.exe"); got != `\x{202e}gpj\.exe` {
+		t.Errorf("got %s", got)
+	}
+	if got := ClassLiteral("Sİ-9"); got != `[sS][iIİ]-9` {
+		t.Errorf("got %s", got)
+	}
+}
+
+// Deep nesting renders in time linear in the tree: 20,000 alternating
+// levels of and/or under not.
+func TestRenderDeepLinear(t *testing.T) {
+	var e ir.Expr = m("a", "1")
+	for i := 0; i < 20000; i++ {
+		if i%2 == 0 {
+			e = &ir.And{Args: []ir.Expr{m("b", "2"), &ir.Not{Arg: e}}}
+		} else {
+			e = &ir.Or{Args: []ir.Expr{m("c", "3"), e}}
+		}
+	}
+	start := time.Now()
+	got, err := synthetic().Render(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > time.Second || len(got) < 20000*8 {
+		t.Errorf("rendering 20,000 levels took %v for %d bytes", d, len(got))
 	}
 }
 

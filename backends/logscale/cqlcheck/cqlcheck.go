@@ -53,7 +53,7 @@ type primary struct {
 }
 
 type compare struct {
-	Field  string  `parser:"@Ident"`
+	Field  string  `parser:"( @Ident | @String )"`
 	Op     string  `parser:"@( \"!=\" | \"=\" )"`
 	Star   bool    `parser:"(  @\"*\""`
 	Regex  *string `parser:"  | @Regex"`
@@ -68,10 +68,21 @@ type inFn struct {
 }
 
 type cidrFn struct {
-	Field   string   `parser:"@Ident \",\""`
+	Field   string   `parser:"( @Ident | @String ) \",\""`
 	Subnet  *string  `parser:"\"subnet\" \"=\" ( @String"`
 	Subnets []string `parser:"  | \"[\" @String ( \",\" @String )* \"]\" )"`
 }
+
+// fieldName reads a field name written bare or double-quoted.
+func fieldName(s string) string {
+	if strings.HasPrefix(s, `"`) {
+		u, _ := unquote(s)
+		return u
+	}
+	return s
+}
+
+func (c *compare) name() string { return fieldName(c.Field) }
 
 func (c *cidrFn) nets() []string {
 	if c.Subnet != nil {
@@ -131,6 +142,9 @@ func checkNot(n *notExpr) error {
 	case p.Group != nil:
 		return check(p.Group)
 	case p.Cmp != nil:
+		if err := checkFieldName(p.Cmp.Field); err != nil {
+			return err
+		}
 		if p.Cmp.String != nil {
 			_, err := unquote(*p.Cmp.String)
 			return err
@@ -146,6 +160,9 @@ func checkNot(n *notExpr) error {
 			}
 		}
 	case p.CIDR != nil:
+		if err := checkFieldName(p.CIDR.Field); err != nil {
+			return err
+		}
 		for _, n := range p.CIDR.nets() {
 			s, err := unquote(n)
 			if err != nil {
@@ -160,6 +177,21 @@ func checkNot(n *notExpr) error {
 }
 
 func unquote(s string) (string, error) { return text.Unquote(s) }
+
+var bareName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// checkFieldName enforces the field-name syntax page: a name other than
+// letters, digits and _ must be double-quoted.
+func checkFieldName(s string) error {
+	if strings.HasPrefix(s, `"`) {
+		_, err := unquote(s)
+		return err
+	}
+	if !bareName.MatchString(s) {
+		return fmt.Errorf("field name %s must be double-quoted: it has characters other than letters, digits and _", s)
+	}
+	return nil
+}
 
 // compileRegex maps /body/flags to Go's RE2 (the evaluator's engine): i is
 // case-insensitive, m multi-line, d dot-all.
@@ -241,7 +273,7 @@ func evalNot(n *notExpr, ev *Event) bool {
 		for _, n := range p.CIDR.nets() {
 			s, _ := unquote(n)
 			prefix, _ := netip.ParsePrefix(s)
-			for _, v := range ev.Fields[p.CIDR.Field] {
+			for _, v := range ev.Fields[fieldName(p.CIDR.Field)] {
 				if a, err := netip.ParseAddr(v); err == nil && prefix.Contains(a.Unmap()) {
 					return true
 				}
@@ -262,7 +294,7 @@ func values(ev *Event, field string) []string {
 }
 
 func evalCmp(c *compare, ev *Event) bool {
-	vals := values(ev, c.Field)
+	vals := values(ev, c.name())
 	if c.Op == "!=" {
 		if c.Star {
 			return len(vals) == 0
@@ -343,6 +375,36 @@ func evalTest(t *testFn, ev *Event) bool {
 	return false
 }
 
+// callValue evaluates the expression functions sigc emits: getField("f")
+// reads a field by name; lower() lower-cases its argument.
+func callValue(c *call, ev *Event) (string, bool) {
+	first := func(name string) string {
+		if v := ev.Fields[name]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	if len(c.Args) != 1 {
+		return "", false
+	}
+	a := c.Args[0].Value
+	switch c.Name {
+	case "getField":
+		if a.String != nil {
+			return first(a.name()), true
+		}
+	case "lower":
+		switch {
+		case a.Ident != nil:
+			return strings.ToLower(first(*a.Ident)), true
+		case a.Call != nil:
+			v, ok := callValue(a.Call, ev)
+			return strings.ToLower(v), ok
+		}
+	}
+	return "", false
+}
+
 // arithValue evaluates a test() operand; a missing field is the empty
 // string in LogScale expressions (so sigc guards field references with f=*).
 func arithValue(a *arith, ev *Event) (string, bool) {
@@ -384,10 +446,7 @@ func termValue(t *term, ev *Event) (string, bool) {
 	case t.Group != nil:
 		return arithValue(t.Group, ev)
 	case t.Call != nil:
-		if t.Call.Name == "lower" && len(t.Call.Args) == 1 && t.Call.Args[0].Value.Ident != nil {
-			return strings.ToLower(first(*t.Call.Args[0].Value.Ident)), true
-		}
-		return "", false
+		return callValue(t.Call, ev)
 	default:
 		return first(*t.Ident), true
 	}

@@ -37,7 +37,7 @@ type assign struct {
 }
 
 type call struct {
-	Name string `parser:"@Ident \"(\""`
+	Name string `parser:"@( FuncName | Ident ) \"(\""`
 	Args []*arg `parser:"( @@ ( \",\" @@ )* )? \")\""`
 }
 
@@ -76,7 +76,10 @@ var pipeLexer = lexer.MustSimple([]lexer.SimpleRule{
 	{Name: "String", Pattern: `"(\\.|[^"\\])*"`},
 	{Name: "Regex", Pattern: `/(\\.|[^/\\\n])*/[imdgF]*`},
 	{Name: "Number", Pattern: `-?[0-9]+(\.[0-9]+)?`},
-	{Name: "Ident", Pattern: `[A-Za-z_@#][A-Za-z0-9_.@#:\-]*`},
+	{Name: "FuncName", Pattern: `[A-Za-z_]+:[A-Za-z_]+`},
+	// A bare field name has letters, digits and _ only (the field-name
+	// syntax page); @timestamp is read bare in expressions.
+	{Name: "Ident", Pattern: `[A-Za-z_@][A-Za-z0-9_]*`},
 	{Name: "Op", Pattern: `:=|!=|==|<=|>=|[-+/=<>!*(),\[\]{};|]`},
 	{Name: "whitespace", Pattern: `\s+`},
 })
@@ -99,6 +102,7 @@ var functions = map[string][]string{
 	"neighbor":      {"", "include", "prefix", "direction", "distance"},
 	"format":        {"", "format", "field", "as"},
 	"lower":         {""},
+	"getField":      {"", "source", "as"},
 	"selectFromMin": {"", "field", "include"},
 	"selectFromMax": {"", "field", "include"},
 	"collect":       {"", "fields", "limit", "multival", "separator"},
@@ -180,7 +184,7 @@ func checkStage(st *stage, aggregated *bool, defined map[string]bool) error {
 				switch a.Name {
 				case "", "field":
 					for _, v := range a.Value.Array {
-						defined[*v.Ident] = true
+						defined[v.name()] = true
 					}
 				case "function":
 					for _, v := range a.Value.Array {
@@ -273,6 +277,18 @@ func checkCall(c *call) error {
 	return nil
 }
 
+// name reads a field name written bare or double-quoted.
+func (v *value) name() string {
+	switch {
+	case v.Ident != nil:
+		return *v.Ident
+	case v.String != nil:
+		s, _ := unquote(*v.String)
+		return s
+	}
+	return ""
+}
+
 func argValue(c *call, name string) string {
 	for _, a := range c.Args {
 		if a.Name == name {
@@ -291,8 +307,8 @@ func argValue(c *call, name string) string {
 }
 
 func firstArg(c *call) string {
-	if len(c.Args) > 0 && c.Args[0].Name == "" && c.Args[0].Value.Ident != nil {
-		return *c.Args[0].Value.Ident
+	if len(c.Args) > 0 && c.Args[0].Name == "" && c.Args[0].Value.name() != "" {
+		return c.Args[0].Value.name()
 	}
 	return argValue(c, "field")
 }
@@ -303,8 +319,8 @@ func arrayOf(c *call, name string) []string {
 		if a.Name == name {
 			for _, v := range a.Value.Array {
 				switch {
-				case v.Ident != nil:
-					out = append(out, *v.Ident)
+				case v.Ident != nil, v.String != nil:
+					out = append(out, v.name())
 				case v.Number != nil:
 					out = append(out, *v.Number)
 				}
@@ -329,7 +345,15 @@ func checkArith(a *arith, use func(string) error) error {
 			if err := checkCall(t.Call); err != nil {
 				return err
 			}
+			for _, n := range callNames(t.Call) {
+				if err := use(n); err != nil {
+					return err
+				}
+			}
 		case t.Ident != nil:
+			if strings.HasPrefix(*t.Ident, "@") && *t.Ident != "@timestamp" {
+				return fmt.Errorf("%s: a name other than letters, digits and _ is read with getField(\"…\") in an expression", *t.Ident)
+			}
 			if *t.Ident != "@timestamp" {
 				if err := use(*t.Ident); err != nil {
 					return err
@@ -353,7 +377,7 @@ func filterNames(o *orExpr) []string {
 			case p.Group != nil:
 				out = append(out, filterNames(p.Group)...)
 			case p.Cmp != nil:
-				out = append(out, p.Cmp.Field)
+				out = append(out, p.Cmp.name())
 			case p.Test != nil:
 				out = append(out, arithNames(p.Test.Left)...)
 				out = append(out, arithNames(p.Test.Right)...)
@@ -377,6 +401,29 @@ func arithNames(a *arith) []string {
 			out = append(out, *t.Ident)
 		case t.Group != nil:
 			out = append(out, arithNames(t.Group)...)
+		case t.Call != nil:
+			out = append(out, callNames(t.Call)...)
+		}
+	}
+	return out
+}
+
+// callNames lists the fields an expression function reads: getField's
+// argument, and those of the calls inside (lower(getField("x"))).
+func callNames(c *call) []string {
+	if c.Name == "getField" {
+		if len(c.Args) == 1 && c.Args[0].Value.String != nil {
+			return []string{c.Args[0].Value.name()}
+		}
+		return nil
+	}
+	var out []string
+	for _, a := range c.Args {
+		switch {
+		case a.Value.Call != nil:
+			out = append(out, callNames(a.Value.Call)...)
+		case a.Value.Ident != nil && c.Name == "lower":
+			out = append(out, *a.Value.Ident)
 		}
 	}
 	return out

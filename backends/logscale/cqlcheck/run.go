@@ -79,8 +79,8 @@ func assignValue(a *arith, ev *Event) (string, bool) {
 		s, err := unquote(*a.Left.String)
 		return s, err == nil
 	}
-	if len(a.Rest) == 0 && a.Left.Ident != nil {
-		vs := ev.Fields[*a.Left.Ident]
+	if copied := copiedField(a); copied != "" {
+		vs := ev.Fields[copied]
 		if len(vs) == 0 {
 			return "", false
 		}
@@ -96,6 +96,21 @@ func assignValue(a *arith, ev *Event) (string, bool) {
 		return "", false
 	}
 	return v, true
+}
+
+// copiedField is the field an assignment copies as it is (x := f or
+// x := getField("f")), or "".
+func copiedField(a *arith) string {
+	if len(a.Rest) > 0 {
+		return ""
+	}
+	switch t := a.Left; {
+	case t.Ident != nil:
+		return *t.Ident
+	case t.Call != nil && t.Call.Name == "getField" && len(t.Call.Args) == 1:
+		return t.Call.Args[0].Value.name()
+	}
+	return ""
 }
 
 func runStage(st *stage, rows []*Event) ([]*Event, error) {
@@ -201,7 +216,7 @@ func groupBy(c *call, rows []*Event) ([]*Event, error) {
 		switch a.Name {
 		case "", "field":
 			for _, v := range a.Value.Array {
-				fields = append(fields, *v.Ident)
+				fields = append(fields, v.name())
 			}
 		case "function":
 			for _, v := range a.Value.Array {

@@ -407,6 +407,7 @@ func (p *corrPlan) evaluate(g *group) *Firing {
 			if _, ok := call.Arg.(ir.EvInterval); ok {
 				for k := 1; k < len(g.times); k++ {
 					g.accs[i].addNum(call.Func, float64(g.times[k].t-g.times[k-1].t)/1e9)
+					g.accs[i].n++ // count(interval()): the events that have one
 				}
 			}
 			if call.Func == ir.AggSequence {

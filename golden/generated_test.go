@@ -48,8 +48,29 @@ correlation:
     avg_sent: avg(BytesSent)
     spread: stddev(BytesSent)
     p75: percentile(BytesSent, 75)
-    regular: stddev(interval()) / avg(interval())
   condition: n >= 4 and (avg_sent < 500 or p75 > 900) and not spread > 400 and minutes >= 2
+---
+title: Timing statistics
+id: 90000000-0000-4000-8000-000000000014
+correlation:
+  type: aggregate
+  rules: [conn, admin]
+  group-by: [Host]
+  timespan: 20m
+  aggregate:
+    n: count()
+    with_bytes: count(BytesSent)
+    minutes: count_distinct(bucket(5m))
+    sent: sum(BytesSent)
+    avg_sent: avg(BytesSent)
+    spread: stddev(BytesSent)
+    low: min(BytesSent)
+    gaps: count(interval())
+    regular: stddev(interval()) / avg(interval())
+    shortest: min(interval())
+    longest: max(interval())
+    waited: sum(interval())
+  condition: n >= 3 and (regular < 0.9 or shortest == 0) and longest < 600 and waited > 60 and (spread > 100 or low < 50) and minutes >= 2
 ---
 title: Many destinations
 id: 90000000-0000-4000-8000-000000000011

@@ -83,7 +83,9 @@ func (Backend) RenderCorrelation(c *ir.Correlation) (string, []*diag.Diagnostic,
 		stages = append(stages,
 			fmt.Sprintf("_group := format(format=%s, field=[%s])", text.Quote(strings.TrimSuffix(strings.Repeat("%s|", len(groupFields)), "|")), strings.Join(groupFields, ", ")),
 			"_ts := @timestamp",
-			"sort(field=_ts, order=asc, type=number, limit=max)",
+			// neighbor() reads the previous event of the whole stream: sorting by
+			// group first makes it the previous event of the same group.
+			"sort(field=[_group, _ts], order=[asc, asc], type=[string, number], limit=max)",
 			"neighbor(include=[_ts, _group], prefix=_prev)",
 			// neighbor() names its outputs _prev._ts: dotted, so read with getField().
 			`case { test(getField("_prev._group") == _group) | _interval := (_ts - getField("_prev._ts")) / 1000; * }`)

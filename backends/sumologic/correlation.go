@@ -74,37 +74,38 @@ func (Backend) RenderCorrelation(c *ir.Correlation) (string, []*diag.Diagnostic,
 		groups = append(groups, ref(g))
 	}
 	if p.Interval {
-		warns = append(warns, diag.Warnf(p.IntervalPos, "sumologic: interval() sorts the matching messages by time before diff; Sumo Logic limits how many raw messages sort keeps"))
-		stages = append(stages, "sort by _messagetime asc",
-			fmt.Sprintf("diff _messagetime as _interval_ms by %s", strings.Join(groups, ", ")),
-			"_interval_ms / 1000 as _interval")
-	}
-	for _, f := range p.Squares {
-		stages = append(stages, fmt.Sprintf("num(%s) * num(%s) as %s", ref(f), ref(f), text.SquareField(f)))
-	}
-	withtime := map[string]bool{}
-	for _, col := range p.Columns {
-		if f := text.ArgName(col.Call.Arg); (col.Call.Func == ir.AggFirst || col.Call.Func == ir.AggLast) && !withtime[f] && plainField.MatchString(f) {
-			withtime[f] = true
-			stages = append(stages, "withtime "+f)
-		}
-	}
-	var aggs []string
-	for _, col := range p.Columns {
-		a, err := aggregate(c, col, &warns)
+		interval, err := intervalStages(c, p, groups, &warns)
 		if err != nil {
 			return "", nil, err
 		}
-		aggs = append(aggs, a...)
-	}
-	stages = append(stages, strings.Join(aggs, ", ")+" by "+strings.Join(groups, ", "))
-	for _, col := range p.Columns {
-		switch col.Call.Func {
-		case ir.AggStddev:
-			stages = append(stages, fmt.Sprintf("_sqavg_%s - _avg_%s * _avg_%s as _var_%s", col.Name, col.Name, col.Name, col.Name),
-				fmt.Sprintf("if(_var_%s < 0, 0, sqrt(_var_%s)) as %s", col.Name, col.Name, col.Name))
-		case ir.AggSequence:
-			stages = append(stages, fmt.Sprintf("if(_first0_%s <= _last1_%s, 1, 0) as %s", col.Name, col.Name, col.Name))
+		stages = append(stages, interval...)
+	} else {
+		for _, f := range p.Squares {
+			stages = append(stages, fmt.Sprintf("num(%s) * num(%s) as %s", ref(f), ref(f), text.SquareField(f)))
+		}
+		withtime := map[string]bool{}
+		for _, col := range p.Columns {
+			if f := text.ArgName(col.Call.Arg); (col.Call.Func == ir.AggFirst || col.Call.Func == ir.AggLast) && !withtime[f] && plainField.MatchString(f) {
+				withtime[f] = true
+				stages = append(stages, "withtime "+f)
+			}
+		}
+		var aggs []string
+		for _, col := range p.Columns {
+			a, err := aggregate(c, col, &warns)
+			if err != nil {
+				return "", nil, err
+			}
+			aggs = append(aggs, a...)
+		}
+		stages = append(stages, strings.Join(aggs, ", ")+" by "+strings.Join(groups, ", "))
+		for _, col := range p.Columns {
+			switch col.Call.Func {
+			case ir.AggStddev:
+				stages = append(stages, stddevStages(col.Name, "_sqavg_"+col.Name, "_avg_"+col.Name)...)
+			case ir.AggSequence:
+				stages = append(stages, fmt.Sprintf("if(_first0_%s <= _last1_%s, 1, 0) as %s", col.Name, col.Name, col.Name))
+			}
 		}
 	}
 	for _, n := range p.Post {
@@ -112,6 +113,150 @@ func (Backend) RenderCorrelation(c *ir.Correlation) (string, []*diag.Diagnostic,
 	}
 	stages = append(stages, "where "+cond(p, c.Condition))
 	return strings.Join(stages, "\n| "), text.Dedupe(warns), nil
+}
+
+// stddevStages computes a population standard deviation from the average
+// of the squares and the square of the average, whatever estimator
+// stddev() uses.
+func stddevStages(name, sqavg, avg string) []string {
+	return []string{fmt.Sprintf("%s - %s * %s as _var_%s", sqavg, avg, avg, name),
+		fmt.Sprintf("if(_var_%s < 0, 0, sqrt(_var_%s)) as %s", name, name, name)}
+}
+
+// intervalStages computes interval() statistics without relying on the
+// order of raw messages, which Sumo Logic does not document (sort orders
+// aggregated results; diff takes rows in the order they come): the events
+// are first counted per group, window and timestamp, those rows are
+// sorted by time and diffed per group, and a second aggregation combines
+// everything. n events at one timestamp add n-1 intervals of zero, so
+// count, sum, average, minimum, maximum and standard deviation of the
+// intervals come out exact. The other aggregates are computed from
+// per-timestamp partial sums; those that cannot be (distinct counts of a
+// field, percentiles, values, first/last) are refused next to interval().
+func intervalStages(c *ir.Correlation, p *text.CorrPlan, groups []string, warns *[]*diag.Diagnostic) ([]string, error) {
+	var stages []string
+	for _, f := range p.Squares {
+		if f != "_interval" {
+			stages = append(stages, fmt.Sprintf("num(%s) * num(%s) as %s", ref(f), ref(f), text.SquareField(f)))
+		}
+	}
+	keys := append(append([]string(nil), groups...), "_messagetime")
+	for _, b := range p.Buckets {
+		keys = append(keys, text.BucketField(b))
+	}
+	partial := []string{"count as _n"}
+	final := []string{"sum(_n) as _tot"}
+	var post []string
+	seen := map[string]bool{}
+	part := func(agg, as string) {
+		if !seen[as] {
+			seen[as] = true
+			partial = append(partial, agg+" as "+as)
+		}
+	}
+	fin := func(agg, as string) {
+		if !seen[as] {
+			seen[as] = true
+			final = append(final, agg+" as "+as)
+		}
+	}
+	intervalAggs := false
+	need := map[ir.AggFunc]bool{}
+	for _, col := range p.Columns {
+		if _, ok := col.Call.Arg.(ir.EvInterval); ok {
+			need[col.Call.Func] = true
+		}
+	}
+	for i, col := range p.Columns {
+		call := col.Call
+		k := strconv.Itoa(i)
+		switch a := call.Arg.(type) {
+		case nil:
+			if call.Func != ir.AggCount {
+				return nil, text.Unsupported(name, call.Pos, "%s() next to interval() (the statistics are computed from per-timestamp counts)", call.Func)
+			}
+			post = append(post, fmt.Sprintf("_tot as %s", col.Name))
+			continue
+		case ir.EvInterval:
+			intervalAggs = true
+			switch call.Func {
+			case ir.AggCount:
+				post = append(post, fmt.Sprintf("_icount as %s", col.Name))
+			case ir.AggSum:
+				post = append(post, fmt.Sprintf("_isum0 * _icount / _icount as %s", col.Name))
+			case ir.AggAvg:
+				post = append(post, fmt.Sprintf("_isum0 / _icount as %s", col.Name))
+			case ir.AggMin:
+				post = append(post, fmt.Sprintf("if(_nmax > 1, 0, _imin) as %s", col.Name))
+			case ir.AggMax:
+				post = append(post, fmt.Sprintf("if(isNull(_imax), 0 * _icount / _icount, _imax) as %s", col.Name))
+			case ir.AggStddev:
+				post = append(post, fmt.Sprintf("_isq0 / _icount as _isqavg_%s", k), fmt.Sprintf("_isum0 / _icount as _iavg_%s", k))
+				post = append(post, stddevStages(col.Name, "_isqavg_"+k, "_iavg_"+k)...)
+			default:
+				return nil, text.Unsupported(name, call.Pos, "%s() of interval() (the intervals are combined from per-timestamp rows; count, sum, avg, min, max and stddev are exact)", call.Func)
+			}
+			continue
+		case ir.EvBucket:
+			if call.Func != ir.AggCountDistinct {
+				return nil, text.Unsupported(name, call.Pos, "%s() of bucket() next to interval()", call.Func)
+			}
+			fin(fmt.Sprintf("count_distinct(%s)", text.BucketField(a.Span)), col.Name)
+			continue
+		case ir.EvField:
+			f := ref(a.Name)
+			switch call.Func {
+			case ir.AggCount:
+				part(fmt.Sprintf("count(%s)", f), "_pc_"+k)
+				fin("sum(_pc_"+k+")", col.Name)
+			case ir.AggSum:
+				part(fmt.Sprintf("sum(%s)", f), "_ps_"+k)
+				fin("sum(_ps_"+k+")", col.Name)
+			case ir.AggMin, ir.AggMax:
+				part(fmt.Sprintf("%s(%s)", call.Func, f), "_pm_"+k)
+				fin(fmt.Sprintf("%s(_pm_%s)", call.Func, k), col.Name)
+			case ir.AggAvg, ir.AggStddev:
+				part(fmt.Sprintf("sum(%s)", f), "_ps_"+k)
+				part(fmt.Sprintf("count(%s)", f), "_pn_"+k)
+				fin("sum(_ps_"+k+")", "_fs_"+k)
+				fin("sum(_pn_"+k+")", "_fn_"+k)
+				if call.Func == ir.AggAvg {
+					post = append(post, fmt.Sprintf("_fs_%s / _fn_%s as %s", k, k, col.Name))
+					break
+				}
+				part(fmt.Sprintf("sum(%s)", text.SquareField(a.Name)), "_pq_"+k)
+				fin("sum(_pq_"+k+")", "_fq_"+k)
+				post = append(post, fmt.Sprintf("_fq_%s / _fn_%s as _sqavg_%s", k, k, k), fmt.Sprintf("_fs_%s / _fn_%s as _avg_%s", k, k, k))
+				post = append(post, stddevStages(col.Name, "_sqavg_"+k, "_avg_"+k)...)
+			default:
+				return nil, text.Unsupported(name, call.Pos, "%s() of a field next to interval() (the statistics are computed from per-timestamp rows; put it in a correlation of its own)", call.Func)
+			}
+			continue
+		}
+		return nil, text.Unsupported(name, call.Pos, "%s() next to interval()", call.Func)
+	}
+	stages = append(stages, strings.Join(partial, ", ")+" by "+strings.Join(keys, ", "),
+		"sort by _messagetime asc",
+		fmt.Sprintf("diff _messagetime as _interval_ms by %s", strings.Join(groups, ", ")),
+		"_interval_ms / 1000 as _interval")
+	if need[ir.AggStddev] {
+		stages = append(stages, "_interval * _interval as _sq__interval")
+		final = append(final, "sum(_sq__interval) as _isq")
+	}
+	if intervalAggs {
+		final = append(final, "sum(_interval) as _isum")
+	}
+	if need[ir.AggMin] || need[ir.AggMax] {
+		final = append(final, "min(_interval) as _imin", "max(_interval) as _imax", "max(_n) as _nmax")
+	}
+	stages = append(stages, strings.Join(final, ", ")+" by "+strings.Join(groups, ", "))
+	if intervalAggs {
+		stages = append(stages, "_tot - 1 as _icount", "if(isNull(_isum), 0, _isum) as _isum0")
+	}
+	if need[ir.AggStddev] {
+		stages = append(stages, "if(isNull(_isq), 0, _isq) as _isq0")
+	}
+	return append(stages, post...), nil
 }
 
 func aggregate(c *ir.Correlation, col text.Column, warns *[]*diag.Diagnostic) ([]string, error) {
@@ -128,8 +273,6 @@ func aggregate(c *ir.Correlation, col text.Column, warns *[]*diag.Diagnostic) ([
 	case ir.AggSum, ir.AggAvg, ir.AggMin, ir.AggMax:
 		return []string{fmt.Sprintf("%s(%s) as %s", call.Func, arg, col.Name)}, nil
 	case ir.AggStddev:
-		// Population standard deviation from two averages, whatever
-		// estimator stddev() uses.
 		return []string{fmt.Sprintf("avg(%s) as _avg_%s", arg, col.Name), fmt.Sprintf("avg(%s) as _sqavg_%s", text.SquareField(text.ArgName(call.Arg)), col.Name)}, nil
 	case ir.AggPercentile, ir.AggMedian:
 		p := call.P

@@ -169,12 +169,36 @@ func runStage(st *stage, rows []*Event) ([]*Event, error) {
 		}
 		return rows, nil
 	case "sort":
-		field := argValue(c, "field")
-		sort.SliceStable(rows, func(i, j int) bool {
-			a, _ := num(firstOf(rows[i].Fields[field]))
-			b, _ := num(firstOf(rows[j].Fields[field]))
-			return a < b
-		})
+		// field, order and type are one value or arrays of them.
+		fields, orders, types := arrayOf(c, "field"), arrayOf(c, "order"), arrayOf(c, "type")
+		if len(fields) == 0 {
+			fields, orders, types = []string{argValue(c, "field")}, []string{argValue(c, "order")}, []string{argValue(c, "type")}
+		}
+		less := func(a, b *Event) int {
+			for k, f := range fields {
+				x, _ := firstOf(a.Fields[f])
+				y, _ := firstOf(b.Fields[f])
+				cmp := strings.Compare(x, y)
+				if k >= len(types) || types[k] != "string" {
+					fx, _ := num(x, true)
+					fy, _ := num(y, true)
+					cmp = 0
+					if fx < fy {
+						cmp = -1
+					} else if fx > fy {
+						cmp = 1
+					}
+				}
+				if k < len(orders) && orders[k] == "desc" {
+					cmp = -cmp
+				}
+				if cmp != 0 {
+					return cmp
+				}
+			}
+			return 0
+		}
+		sort.SliceStable(rows, func(i, j int) bool { return less(rows[i], rows[j]) < 0 })
 		return rows, nil
 	case "neighbor":
 		prefix := argValue(c, "prefix")

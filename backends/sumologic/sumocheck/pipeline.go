@@ -9,10 +9,13 @@ import (
 )
 
 // The stages sigc emits for correlations, one per line after "\n| ":
-// `where`, `<expr> as <name>`, `sort by`, `diff … as … by …` and one
-// aggregation `<agg> as <name>, … by <fields>`. ParsePipeline checks each
-// stage's grammar and that after the aggregation every name read exists:
-// only the `by` fields and the aggregate outputs survive it.
+// `where`, `<expr> as <name>`, `sort by`, `diff … as … by …` and
+// aggregations `<agg> as <name>, … by <fields>`. ParsePipeline checks each
+// stage's grammar and that after an aggregation every name read exists:
+// only the `by` fields and the aggregate outputs survive it. It also holds
+// sort and diff to what the operator pages document: sort orders
+// aggregated results, and diff takes rows in the order they come, so it
+// must follow a sort of aggregated rows.
 
 type calcStage struct {
 	Expr *arith `parser:"@@ \"as\""`
@@ -51,15 +54,42 @@ type fnCall struct {
 
 type aggStage struct {
 	Aggs []*agg   `parser:"@@ ( \",\" @@ )* \"by\""`
-	By   []string `parser:"@Ident ( \",\" @Ident )*"`
+	By   []string `parser:"@( Ident | \"%\" String ) ( \",\" @( Ident | \"%\" String ) )*"`
 }
 
+// agg is one aggregate; a field argument is a plain name or %"name".
 type agg struct {
-	Count bool    `parser:"(  @\"count\" ( \"(\" @Ident \")\" )?"`
+	Count bool    `parser:"(  @\"count\""`
+	CArg  string  `parser:"   ( \"(\" @( Ident | \"%\" String ) \")\" )?"`
 	Fn    string  `parser:"  | @( \"count_distinct\" | \"sum\" | \"avg\" | \"min\" | \"max\" | \"pct\" | \"least_recent\" | \"most_recent\" | \"values\" ) \"(\""`
-	Arg   string  `parser:"    @Ident"`
+	Arg   string  `parser:"    @( Ident | \"%\" String )"`
 	P     *string `parser:"    ( \",\" @Number )? \")\" )"`
 	As    string  `parser:"\"as\" @Ident"`
+}
+
+// parseAgg parses an aggregation stage and reads its field names.
+func parseAgg(s string) (*aggStage, error) {
+	st, err := aggParser.ParseString("", s)
+	if err != nil {
+		return nil, err
+	}
+	name := func(n string) string {
+		if strings.HasPrefix(n, `%"`) {
+			u, _ := unquote(n[1:])
+			return u
+		}
+		return n
+	}
+	for _, a := range st.Aggs {
+		if a.Count {
+			a.Arg = a.CArg
+		}
+		a.Arg = name(a.Arg)
+	}
+	for i, b := range st.By {
+		st.By[i] = name(b)
+	}
+	return st, nil
 }
 
 var (
@@ -81,7 +111,7 @@ func ParsePipeline(src string) error {
 	if _, err := Parse(stages[0] + "\n| " + stages[1]); err != nil {
 		return fmt.Errorf("scope and first where: %v", err)
 	}
-	aggregated := false
+	aggregated, sorted := false, false
 	defined := map[string]bool{}
 	use := func(name string) error {
 		if aggregated && !defined[name] {
@@ -103,9 +133,13 @@ func ParsePipeline(src string) error {
 				}
 			}
 		case sortRE.MatchString(s):
-			if aggregated {
-				return fmt.Errorf("stage %d: sigc sorts raw messages only, before aggregating", n)
+			if !aggregated {
+				return fmt.Errorf("stage %d: sort orders aggregated results; sorting raw messages is not documented", n)
 			}
+			if err := use(sortRE.FindStringSubmatch(s)[1]); err != nil {
+				return fmt.Errorf("stage %d: %v", n, err)
+			}
+			sorted = true
 		case withtimeRE.MatchString(s):
 			if aggregated {
 				return fmt.Errorf("stage %d: withtime must come before the aggregation", n)
@@ -113,21 +147,34 @@ func ParsePipeline(src string) error {
 			defined[withtimeRE.FindStringSubmatch(s)[1]+"_withtime"] = true
 		case diffRE.MatchString(s):
 			m := diffRE.FindStringSubmatch(s)
+			if !sorted {
+				return fmt.Errorf("stage %d: diff takes rows in the order they come; sort aggregated rows first", n)
+			}
+			for _, name := range append([]string{m[1]}, strings.Split(m[3], ", ")...) {
+				if err := use(name); err != nil {
+					return fmt.Errorf("stage %d: %v", n, err)
+				}
+			}
 			defined[m[2]] = true
 		case aggRE.MatchString(s):
-			st, err := aggParser.ParseString("", s)
+			st, err := parseAgg(s)
 			if err != nil {
 				return fmt.Errorf("stage %d %q: %v", n, s, err)
 			}
-			if aggregated {
-				return fmt.Errorf("stage %d: sigc emits one aggregation", n)
-			}
 			for _, a := range st.Aggs {
+				if aggregated && a.Arg != "" && !defined[a.Arg] {
+					return fmt.Errorf("stage %d: %q is aggregated but did not survive the aggregation before", n, a.Arg)
+				}
 				if (a.Fn == "least_recent" || a.Fn == "most_recent") && !defined[a.Arg] {
 					return fmt.Errorf("stage %d: %s(%s) needs a `withtime` stage first", n, a.Fn, a.Arg)
 				}
 			}
-			aggregated = true
+			for _, b := range st.By {
+				if aggregated && !defined[b] {
+					return fmt.Errorf("stage %d: %q is a `by` field but did not survive the aggregation before", n, b)
+				}
+			}
+			aggregated, sorted = true, false
 			for k := range defined {
 				delete(defined, k)
 			}

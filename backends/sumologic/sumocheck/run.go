@@ -114,7 +114,7 @@ func runStage(s string, rows []*Event) ([]*Event, error) {
 		}
 		return rows, nil
 	case aggRE.MatchString(s):
-		st, err := aggParser.ParseString("", s)
+		st, err := parseAgg(s)
 		if err != nil {
 			return nil, err
 		}

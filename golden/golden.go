@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/sigc-project/sigc/backends"
+	"github.com/sigc-project/sigc/backends/text"
 	"github.com/sigc-project/sigc/compiler"
 	"github.com/sigc-project/sigc/compiler/ir"
 	"github.com/sigc-project/sigc/diag"
@@ -195,6 +196,15 @@ func eachRecord(files []string, fn func(file string, rec *logs.Record, ev *eval.
 			fn(f, rec, prep.Prepare(rec))
 		}
 		closer.Close()
+	}
+	return nil
+}
+
+// Visible reports the first invisible character of a rendered query (line
+// breaks between stages aside): queries must not mislead a reviewer.
+func Visible(q string) error {
+	if i := strings.IndexFunc(q, func(r rune) bool { return r != '\n' && text.Invisible(r) }); i >= 0 {
+		return fmt.Errorf("query holds the invisible character %q at byte %d", []rune(q[i:])[0], i)
 	}
 	return nil
 }

@@ -57,6 +57,16 @@ func TestGolden(t *testing.T) {
 				for _, r := range comp.Rules {
 					qs, _, _ := b.Render(r)
 					queries[r] = qs
+					for _, q := range qs {
+						if err := Visible(q); err != nil {
+							t.Errorf("%s: %v", b.Name(), err)
+						}
+					}
+				}
+				for _, q := range corrQueries {
+					if err := Visible(q); err != nil {
+						t.Errorf("%s: %v", b.Name(), err)
+					}
 				}
 				diff, err := Differential(b.Name(), queries, c.LogFiles())
 				if err != nil {

@@ -84,6 +84,9 @@ func TestSigmaHQCorpus(t *testing.T) {
 				if err == nil {
 					converted[b.Name()]++
 					for _, q := range qs {
+						if err := Visible(q); err != nil {
+							t.Errorf("%s: %s: %v", f, b.Name(), err)
+						}
 						if _, perr := References[b.Name()](q); perr != nil {
 							t.Errorf("%s: %s query rejected by the reference grammar: %v\n%s", f, b.Name(), perr, q)
 						}

@@ -30,6 +30,18 @@ func (Backend) RenderCorrelation(c *ir.Correlation) (string, []*diag.Diagnostic,
 		inputs = append(inputs, "("+q+")")
 	}
 	stages := []string{Scope, "where " + strings.Join(inputs, " OR ")}
+	names := append([]string(nil), c.GroupBy...)
+	for _, in := range c.Inputs {
+		names = append(names, in.GroupFields...)
+	}
+	for _, col := range p.Columns {
+		if a, ok := col.Call.Arg.(ir.EvField); ok {
+			names = append(names, a.Name)
+		}
+	}
+	if err := checkNames(c, names...); err != nil {
+		return "", nil, err
+	}
 
 	if p.TagRules || text.AliasedGroups(c) {
 		// Nested if(): the first input whose filter matches names the event.
@@ -48,6 +60,9 @@ func (Backend) RenderCorrelation(c *ir.Correlation) (string, []*diag.Diagnostic,
 			}
 			if !aliased {
 				continue
+			}
+			if !plainField.MatchString(g) {
+				return "", nil, text.Unsupported(name, c.Pos, "the alias %s as a field to assign (an alias copied from other fields needs a name of letters, digits and _)", diag.Quote(g))
 			}
 			expr := ref(c.Inputs[len(c.Inputs)-1].GroupFields[j])
 			for i := len(c.Inputs) - 2; i >= 0; i-- {

@@ -64,7 +64,20 @@ func ref(f string) string {
 	return "%" + text.Quote(f)
 }
 
+// checkNames refuses field names a query cannot carry visibly.
+func checkNames(e interface{ Position() diag.Pos }, names ...string) error {
+	for _, f := range names {
+		if text.HasInvisible(f) {
+			return text.Unsupported(name, e.Position(), "the field name %s, which holds an invisible character; map it with a pipeline", diag.Quote(f))
+		}
+	}
+	return nil
+}
+
 func leaf(e ir.Expr, warns *[]*diag.Diagnostic) (string, error) {
+	if err := checkNames(e, text.Fields(e)...); err != nil {
+		return "", err
+	}
 	switch n := e.(type) {
 	case *ir.Match:
 		return match(n, warns)

@@ -197,3 +197,26 @@ func AliasedGroups(c *ir.Correlation) bool {
 	}
 	return false
 }
+
+// Fields lists the field names a leaf reads.
+func Fields(e ir.Expr) []string {
+	switch n := e.(type) {
+	case *ir.Match:
+		return []string{n.Field}
+	case *ir.Regex:
+		return []string{n.Field}
+	case *ir.CIDR:
+		return []string{n.Field}
+	case *ir.Number:
+		return []string{n.Field}
+	case *ir.Exists:
+		return []string{n.Field}
+	case *ir.Null:
+		return []string{n.Field}
+	case *ir.FieldRef:
+		return []string{n.Field, n.Other}
+	case *ir.TimePart:
+		return []string{n.Field}
+	}
+	return nil
+}

@@ -73,6 +73,12 @@ func TestSemantics(t *testing.T) {
 	expectMatch(t, sel("A: 'a?c'"), `{"A":"aéc"}`, true)
 	expectMatch(t, sel("A: 'ÄB*'"), `{"A":"äbx"}`, true)
 	expectMatch(t, sel("A|contains: 'ß'"), `{"A":"xßx"}`, true)
+	// Case-insensitive means both sides lower-cased: İ lower-cases to i.
+	expectMatch(t, sel("Image: İstanbul"), `{"Image":"İstanbul"}`, true)
+	expectMatch(t, sel("Image: İstanbul"), `{"Image":"ISTANBUL"}`, true)
+	expectMatch(t, sel("Image: istanbul"), `{"Image":"İSTANBUL"}`, true)
+	expectMatch(t, sel("Image: 'Σ*'"), `{"Image":"σx"}`, true)
+	expectMatch(t, sel("Image: 'σ'"), `{"Image":"ς"}`, false) // final sigma lower-cases to itself
 	expectMatch(t, sel("A: '*a*b*c*'"), `{"A":"xxaxxbxxcxx"}`, true)
 	expectMatch(t, sel("A: '*a*b*c*'"), `{"A":"xxaxxcxxbxx"}`, false)
 	expectMatch(t, sel("EventID: 1"), `{"Event":{"System":{"EventID":1},"EventData":{"Image":"x"}}}`, true)

@@ -39,10 +39,12 @@ func LowerClass(r rune) []rune {
 }
 
 // NeedsClasses reports whether a case-insensitive text holds a character
-// beyond ASCII that has other cases: a regex flag cannot be trusted with it.
+// beyond ASCII that has other cases, by lower-casing or by case folding
+// (U+1FBE folds with ι but lower-cases to itself): a regex flag cannot be
+// trusted with it.
 func NeedsClasses(s string) bool {
 	for _, r := range s {
-		if r >= 0x80 && len(LowerClass(r)) > 1 {
+		if r >= 0x80 && (len(LowerClass(r)) > 1 || unicode.SimpleFold(r) != r) {
 			return true
 		}
 	}

@@ -144,7 +144,7 @@ func (d *Dialect) render(b *strings.Builder, e ir.Expr) error {
 // matches on one field are folded into the dialect's list form, placed
 // where the first of them stood.
 func (d *Dialect) join(b *strings.Builder, args []ir.Expr, tok string, isOr bool) error {
-	var folded map[ir.Expr]string // first member -> list text; others -> ""
+	var folded map[int]string // first member -> list text; others -> ""
 	if isOr && d.List != nil {
 		var err error
 		if folded, err = d.foldLists(args); err != nil {
@@ -152,8 +152,8 @@ func (d *Dialect) join(b *strings.Builder, args []ir.Expr, tok string, isOr bool
 		}
 	}
 	first := true
-	for _, a := range args {
-		if s, ok := folded[a]; ok {
+	for i, a := range args {
+		if s, ok := folded[i]; ok {
 			if s == "" {
 				continue
 			}
@@ -176,16 +176,18 @@ func (d *Dialect) join(b *strings.Builder, args []ir.Expr, tok string, isOr bool
 }
 
 // foldLists gathers matches (or CIDR tests) on the same field and hands
-// each group to the dialect's List hook.
-func (d *Dialect) foldLists(args []ir.Expr) (map[ir.Expr]string, error) {
+// each group to the dialect's List hook. It answers by position in args:
+// the compiler shares selection subtrees, so one node may stand at two
+// positions and must be rendered (or folded) at each.
+func (d *Dialect) foldLists(args []ir.Expr) (map[int]string, error) {
 	type key struct {
 		cidr  bool
 		field string
 		cased bool
 	}
-	groups := map[key][]ir.Expr{}
+	groups := map[key][]int{}
 	var order []key
-	for _, a := range args {
+	for i, a := range args {
 		var k key
 		switch m := a.(type) {
 		case *ir.Match:
@@ -201,15 +203,19 @@ func (d *Dialect) foldLists(args []ir.Expr) (map[ir.Expr]string, error) {
 		if _, seen := groups[k]; !seen {
 			order = append(order, k)
 		}
-		groups[k] = append(groups[k], a)
+		groups[k] = append(groups[k], i)
 	}
-	out := map[ir.Expr]string{}
+	out := map[int]string{}
 	for _, k := range order {
 		g := groups[k]
 		if len(g) < 2 {
 			continue
 		}
-		s, ok, err := d.List(g)
+		members := make([]ir.Expr, len(g))
+		for j, i := range g {
+			members[j] = args[i]
+		}
+		s, ok, err := d.List(members)
 		if err != nil {
 			return nil, err
 		}

@@ -204,22 +204,22 @@ func (j *jsonReader) object(startLine, startCol int) (*Record, error) {
 			return nil, j.errAt(strLine, strCol, "malformed JSON: the string opened here is not closed on its line%s", skipped)
 		}
 		if j.eof {
-			return nil, j.errAt(startLine, startCol, "JSON object is not closed before the end of the file")
+			return nil, j.errAt(startLine, startCol, "the JSON object is not closed before the end of the file")
 		}
 		long, err := j.nextLine()
 		if err != nil {
 			return nil, err
 		}
 		if j.eof {
-			return nil, j.errAt(startLine, startCol, "JSON object is not closed before the end of the file")
+			return nil, j.errAt(startLine, startCol, "the JSON object is not closed before the end of the file")
 		}
 		if long {
 			j.resync(startLine, startCol)
-			return nil, j.errAt(startLine, startCol, "JSON object has a line longer than %d bytes; skipped", MaxRecord)
+			return nil, j.errAt(startLine, startCol, "the JSON object has a line longer than %d bytes; skipped", MaxRecord)
 		}
 		if ind, c := indent(j.line); ind > 0 && ind <= startCol && c == '{' {
 			j.pos = ind - 1 // this line starts the next record
-			return nil, j.errAt(startLine, startCol, "JSON object is not closed before line %d, which starts another object; skipped lines %d-%d", j.lineNo, startLine, j.lineNo-1)
+			return nil, j.errAt(startLine, startCol, "the JSON object is not closed before line %d, which starts another object; skipped lines %d-%d", j.lineNo, startLine, j.lineNo-1)
 		}
 		if !tooBig {
 			j.rec = append(j.rec, '\n')

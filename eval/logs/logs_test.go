@@ -70,7 +70,7 @@ func TestJSONForms(t *testing.T) {
 	expectRead(t, "a.jsonl", "{\"a\":1}\n{\"a\":2}\n\n{\"a\":3}\n", []int{1, 2, 4})
 	expectRead(t, "b.json", "{\n  \"a\": 1\n}\n{\n  \"a\": {\"b\": \"}\"}\n}\n", []int{1, 4})
 	expectRead(t, "c.json", "[\n {\"a\": 1},\n {\"a\": 2}\n]\n", []int{2, 3})
-	expectRead(t, "d.jsonl", "{\"a\":1}\n{\"a\":\n{\"a\":3}\n", []int{1, 3}, "d.jsonl:2:1: error: JSON object is not closed before line 3")
+	expectRead(t, "d.jsonl", "{\"a\":1}\n{\"a\":\n{\"a\":3}\n", []int{1, 3}, "d.jsonl:2:1: error: the JSON object is not closed before line 3")
 	expectRead(t, "e.jsonl", "{\"a\":1}\n{\"a\" 2}\n{\"a\":3}\n", []int{1, 3}, "e.jsonl:2:6: error: malformed JSON: invalid character '2' after object key")
 	expectRead(t, "f.jsonl", "{\"a\":1}\n42\n{\"a\":3}\n", []int{1, 3}, "f.jsonl:2:1: error: expected a JSON object")
 	expectRead(t, "g.jsonl", "{\"a\":\"\xff\xfe\"}\n{\"a\":3}\n", []int{2}, "g.jsonl:1:7: error: record is not valid UTF-8")
@@ -92,7 +92,7 @@ func TestJSONResync(t *testing.T) {
 	expectRead(t, "a.jsonl", "{\"s\":\"open, \"n\":1}x\n"+rest.String(), want, "a.jsonl:1:15: error: malformed JSON: the string opened here is not closed on its line")
 	// Pretty-printed objects, the first never closed.
 	pretty := "{\n  \"a\": 1,\n  \"b\": {\n    \"c\": 2\n  }\n{\n  \"d\": 1\n}\n{\n  \"e\": 2\n}\n"
-	expectRead(t, "b.json", pretty, []int{6, 9}, "b.json:1:1: error: JSON object is not closed before line 6, which starts another object; skipped lines 1-5")
+	expectRead(t, "b.json", pretty, []int{6, 9}, "b.json:1:1: error: the JSON object is not closed before line 6, which starts another object; skipped lines 1-5")
 	// A pretty object with an unterminated string: its remaining lines are
 	// skipped and counted, the next object is read.
 	broken := "{\n  \"a\": \"open,\n  \"b\": 2\n}\n{\n  \"ok\": true\n}\n"
@@ -100,7 +100,7 @@ func TestJSONResync(t *testing.T) {
 	// Garbage lines between records.
 	expectRead(t, "d.jsonl", "{\"a\":1}\nnot json\nstill not\n{\"a\":2}\n", []int{1, 4}, "d.jsonl:2:1: error: expected a JSON object, found 'n'; each record must be a JSON object (lines 2-3 skipped)")
 	// An object cut off by the end of the file.
-	expectRead(t, "e.json", "{\"a\":1}\n{\n  \"b\": 2,\n", []int{1}, "e.json:2:1: error: JSON object is not closed before the end of the file")
+	expectRead(t, "e.json", "{\"a\":1}\n{\n  \"b\": 2,\n", []int{1}, "e.json:2:1: error: the JSON object is not closed before the end of the file")
 	// Elements of an array resynchronise at their own indentation.
 	arr := "[\n  {\n    \"a\": \"open\n  },\n  {\n    \"a\": 2\n  }\n]\n"
 	expectRead(t, "f.json", arr, []int{5}, "f.json:3:10: error: malformed JSON: the string opened here is not closed on its line (lines 2-4 skipped)")

@@ -1,11 +1,14 @@
 package compiler
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"sort"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/sigc-project/sigc/diag"
 	"github.com/sigc-project/sigc/sigma"
 )
 
@@ -31,7 +34,14 @@ func LoadPipeline(path string) (*Pipeline, error) {
 	if d != nil {
 		return nil, d
 	}
-	path = name
+	return ParsePipeline(name, src)
+}
+
+// ParsePipeline reads a pipeline from its text; path names it in messages.
+func ParsePipeline(path string, src []byte) (*Pipeline, error) {
+	if len(src) > sigma.MaxFileSize {
+		return nil, diag.Errorf(diag.Pos{File: path}, "file is larger than the %d-byte limit for a rule or pipeline file; is it really one?", sigma.MaxFileSize)
+	}
 	var raw struct {
 		Name         string            `yaml:"name"`
 		Vars         map[string]any    `yaml:"vars"`
@@ -39,9 +49,11 @@ func LoadPipeline(path string) (*Pipeline, error) {
 	}
 	dec := yaml.NewDecoder(bytesReader(src))
 	dec.KnownFields(true)
-	if err := dec.Decode(&raw); err != nil {
-		d := yamlPipelineError(path, err)
-		return nil, d
+	if err := safeDecode(dec, &raw); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, diag.Errorf(diag.Pos{File: path, Line: 1, Col: 1}, "the pipeline file is empty; give it `name` and `field_mapping` or `vars`")
+		}
+		return nil, yamlPipelineError(path, err)
 	}
 	p := &Pipeline{Name: raw.Name, FieldMapping: raw.FieldMapping, File: path, Vars: map[string][]string{}}
 	for k, v := range raw.Vars {

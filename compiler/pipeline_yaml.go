@@ -2,6 +2,10 @@ package compiler
 
 import (
 	"bytes"
+	"fmt"
+
+	"gopkg.in/yaml.v3"
+
 	"io"
 	"regexp"
 	"strconv"
@@ -10,6 +14,16 @@ import (
 )
 
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
+
+// safeDecode turns a panic inside the YAML library into an error.
+func safeDecode(dec *yaml.Decoder, v any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("yaml: %v", r)
+		}
+	}()
+	return dec.Decode(v)
+}
 
 var pipelineLineRE = regexp.MustCompile(`line (\d+): (.*)`)
 

@@ -1,6 +1,7 @@
 package golden
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/sigc-project/sigc/backends"
@@ -32,5 +33,21 @@ func BenchmarkConvertCorpus(b *testing.B) {
 				b.ReportMetric(float64(n), "rules")
 			}
 		})
+	}
+}
+
+// BenchmarkConvertDeepNesting converts a rule whose condition nests
+// 100,000 parentheses: it must be refused, in milliseconds.
+//
+//	go test ./golden -run XXX -bench ConvertDeepNesting
+func BenchmarkConvertDeepNesting(b *testing.B) {
+	cond := strings.Repeat("(", 100_000) + "sel" + strings.Repeat(")", 100_000)
+	src := []byte("title: deep\nlogsource: {product: x}\ndetection:\n  sel: {A: x}\n  condition: " + cond + "\n")
+	for i := 0; i < b.N; i++ {
+		col, _ := sigma.Load("deep.yml", src)
+		res := compiler.Compile(col, compiler.Options{})
+		if len(res) != 1 || res[0].Rule != nil || !strings.Contains(res[0].Diags.Error(), "nests deeper than") {
+			b.Fatalf("want a nesting error, got %v", res[0].Diags)
+		}
 	}
 }

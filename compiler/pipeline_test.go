@@ -9,8 +9,8 @@ import (
 
 func TestParsePipelineErrors(t *testing.T) {
 	for src, want := range map[string]string{
-		"":                         "p.yml:1:1: error: the pipeline file is empty",
-		"nosuch: 1\n":              "p.yml:1:1: error: bad pipeline: field nosuch not found",
+		"":                        "p.yml:1:1: error: the pipeline file is empty",
+		"nosuch: 1\n":             "p.yml:1:1: error: bad pipeline: field nosuch not found",
 		"field_mapping: [a, b]\n": "p.yml:1:1: error: bad pipeline",
 	} {
 		_, err := ParsePipeline("p.yml", []byte(src))

@@ -5,6 +5,7 @@ package diag
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Pos is a 1-based position in a source file. A zero Line means "no position".
@@ -141,4 +142,32 @@ func Quote(s string) string {
 		n++
 	}
 	return fmt.Sprintf("%q", s)
+}
+
+// LineCol is the line and column (in characters, 1-based) of byte offset
+// off of src, whose first byte stands at line, col.
+func LineCol(src []byte, off, line, col int) (int, int) {
+	for i := 0; i < off && i < len(src); {
+		if src[i] == '\n' {
+			line, col = line+1, 1
+			i++
+			continue
+		}
+		_, size := utf8.DecodeRune(src[i:])
+		i += size
+		col++
+	}
+	return line, col
+}
+
+// InvalidUTF8 is the offset of the first byte of b that is not UTF-8, or -1.
+func InvalidUTF8(b []byte) int {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			return i
+		}
+		i += size
+	}
+	return -1
 }

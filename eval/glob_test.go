@@ -74,18 +74,7 @@ func FuzzGlob(f *testing.F) {
 		if len(pat) > 64 || len(s) > 256 {
 			return
 		}
-		var p ir.Pattern
-		for _, r := range pat {
-			switch r {
-			case '*':
-				p = append(p, ir.Seg{Kind: ir.Star})
-			case '?':
-				p = append(p, ir.Seg{Kind: ir.One})
-			default:
-				p = append(p, ir.Seg{Kind: ir.Lit, Text: string(r)})
-			}
-		}
-		p = p.Normalize()
+		p := parseTestPattern(pat)
 		if got, want := compileGlob(p).match(s), refGlob(p, s); got != want {
 			t.Fatalf("pattern %q on %q: got %v, want %v", p.String(), s, got, want)
 		}

@@ -38,7 +38,7 @@ func Load(file string, src []byte) (*Collection, diag.List) {
 		diags.Add(diag.Errorf(offsetPos(file, src, i), "file contains a NUL byte; it is binary, not a YAML rule"))
 		return out, diags
 	}
-	if i := invalidUTF8(src); i >= 0 {
+	if i := diag.InvalidUTF8(src); i >= 0 {
 		diags.Add(diag.Errorf(offsetPos(file, src, i), "file is not valid UTF-8 here (byte 0x%02x); save it as UTF-8", src[i]))
 		return out, diags
 	}
@@ -62,30 +62,9 @@ func Load(file string, src []byte) (*Collection, diag.List) {
 	return out, diags
 }
 
-func invalidUTF8(b []byte) int {
-	for i := 0; i < len(b); {
-		r, size := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && size == 1 {
-			return i
-		}
-		i += size
-	}
-	return -1
-}
-
-// offsetPos is the line and column (in characters) of a byte offset.
+// offsetPos is the position of a byte offset of src.
 func offsetPos(file string, src []byte, off int) diag.Pos {
-	line, col := 1, 1
-	for i := 0; i < off; {
-		if src[i] == '\n' {
-			line, col = line+1, 1
-			i++
-			continue
-		}
-		_, size := utf8.DecodeRune(src[i:])
-		i += size
-		col++
-	}
+	line, col := diag.LineCol(src, off, 1, 1)
 	return diag.Pos{File: file, Line: line, Col: col}
 }
 

@@ -169,7 +169,6 @@ func PatternRegex(p ir.Pattern, begin, end, open string, literal func(string) st
 	return b.String()
 }
 
-
 // ValidUTF8 reports an error for a match whose value a text query cannot
 // carry. Check the pattern as compiled: lower-casing would hide bad bytes.
 func ValidUTF8(target string, m *ir.Match) error {

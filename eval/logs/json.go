@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"unicode/utf8"
+
+	"github.com/sigc-project/sigc/diag"
 )
 
 // jsonReader splits a stream into top-level JSON objects: one per line
@@ -228,7 +230,7 @@ func (j *jsonReader) object(startLine, startCol int) (*Record, error) {
 	if tooBig {
 		return nil, j.errAt(startLine, startCol, "record is larger than %d bytes; skipped (lines %d-%d)", MaxRecord, startLine, j.lineNo)
 	}
-	if i := firstInvalidUTF8(j.rec); i >= 0 {
+	if i := diag.InvalidUTF8(j.rec); i >= 0 {
 		line, col := offsetPos(j.rec, i, startLine, startCol)
 		return nil, j.errAt(line, col, "record is not valid UTF-8; skipped")
 	}
@@ -241,36 +243,10 @@ func (j *jsonReader) object(startLine, startCol int) (*Record, error) {
 	return &Record{Line: startLine, Raw: raw}, nil
 }
 
-func firstInvalidUTF8(b []byte) int {
-	for i := 0; i < len(b); {
-		if b[i] < utf8.RuneSelf {
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && size == 1 {
-			return i
-		}
-		i += size
-	}
-	return -1
-}
-
 // offsetPos turns a byte offset of a record into a line and a column (in
 // characters) of the file.
 func offsetPos(rec []byte, off, startLine, startCol int) (int, int) {
-	line, col := startLine, startCol
-	for i := 0; i < off && i < len(rec); {
-		if rec[i] == '\n' {
-			line, col = line+1, 1
-			i++
-			continue
-		}
-		_, size := utf8.DecodeRune(rec[i:])
-		i += size
-		col++
-	}
-	return line, col
+	return diag.LineCol(rec, off, startLine, startCol)
 }
 
 // syntaxPos locates the first syntax error of a record.

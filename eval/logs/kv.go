@@ -102,4 +102,3 @@ func parseKV(s string) (map[string]any, int, error) {
 	m["_raw"] = s
 	return m, 0, nil
 }
-

@@ -6,7 +6,6 @@ package eval
 import (
 	"encoding/json"
 	"strconv"
-	"strings"
 )
 
 // Scalar is one leaf value of an event with its string form ready.
@@ -84,7 +83,9 @@ func toScalar(v any) Scalar {
 	return Scalar{Null: true}
 }
 
-// Number reads a scalar as a number: a JSON number or a numeric string.
+// Number reads a scalar as a number: a JSON number or a numeric string,
+// which is exactly a decimal number (no spaces around it: " 5" is text, as
+// the targets' numeric tests read it).
 func (s *Scalar) Number() (float64, bool) {
 	if s.IsNum {
 		return s.Num, true
@@ -92,12 +93,11 @@ func (s *Scalar) Number() (float64, bool) {
 	if s.Null || !looksNumeric(s.Str) {
 		return 0, false
 	}
-	f, err := strconv.ParseFloat(strings.TrimSpace(s.Str), 64)
+	f, err := strconv.ParseFloat(s.Str, 64)
 	return f, err == nil
 }
 
 func looksNumeric(s string) bool {
-	s = strings.TrimSpace(s)
 	if s == "" {
 		return false
 	}

@@ -161,7 +161,7 @@ func (p *planner) plan(e ir.Expr) (matcher, error) {
 	case *ir.CIDR:
 		prefix := n.Prefix
 		return &strM{slot: p.slot(n.Field), test: func(s string) bool {
-			a, err := netip.ParseAddr(strings.TrimSpace(s))
+			a, err := netip.ParseAddr(s)
 			return err == nil && prefix.Contains(a.Unmap())
 		}}, nil
 	case *ir.Number:

@@ -52,7 +52,7 @@ func num(s string, ok bool) (float64, bool) {
 	if !ok {
 		return 0, false
 	}
-	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	f, err := strconv.ParseFloat(s, 64)
 	return f, err == nil
 }
 

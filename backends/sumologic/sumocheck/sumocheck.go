@@ -224,8 +224,8 @@ func values(o *operand, ev *Event) []string {
 	case o.Num != nil:
 		var out []string
 		for _, v := range values(o.Num, ev) {
-			if _, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
-				out = append(out, strings.TrimSpace(v))
+			if _, err := strconv.ParseFloat(v, 64); err == nil {
+				out = append(out, v)
 			}
 		}
 		return out

@@ -9,6 +9,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -211,6 +212,13 @@ func propValue(rng *rand.Rand, hints []string) any {
 		}
 		if !utf8Valid(h) {
 			h = "broken"
+		}
+		// A number spelt otherwise ("+1", "01", "1.0") equals the number
+		// in the evaluator and not in LogScale, which compares integers as
+		// text: that documented divergence has its own golden case
+		// (numbers_and_strings), so the random events do not spell them.
+		if f, err := strconv.ParseFloat(h, 64); err == nil && (strconv.FormatFloat(f, 'f', -1, 64) != h || (f == 0 && h != "0")) {
+			h += "x"
 		}
 		return h
 	}

@@ -21,19 +21,40 @@ type glob struct {
 	lead, trail bool // a star before the first piece / after the last
 }
 
-// piece is a run of literals and single-character wildcards.
-type piece []ir.Seg
+// piece is a run of literals and single-character wildcards, with the
+// literal find searches for (anchor, -1 for none) and the runes before it.
+type piece struct {
+	segs   []ir.Seg
+	anchor int
+	before int
+}
+
+func newPiece(segs []ir.Seg) piece {
+	pc := piece{segs: segs, anchor: -1}
+	runes := 0
+	for i, seg := range segs {
+		if seg.Kind == ir.Lit && (pc.anchor < 0 || len(seg.Text) >= len(segs[pc.anchor].Text)) {
+			pc.anchor, pc.before = i, runes
+		}
+		if seg.Kind == ir.Lit {
+			runes += utf8.RuneCountInString(seg.Text)
+		} else {
+			runes++
+		}
+	}
+	return pc
+}
 
 func compileGlob(p ir.Pattern) *glob {
 	g := &glob{}
-	var cur piece
+	var cur []ir.Seg
 	for i, s := range p {
 		if s.Kind == ir.Star {
 			if i == 0 {
 				g.lead = true
 			}
 			if len(cur) > 0 {
-				g.pieces = append(g.pieces, cur)
+				g.pieces = append(g.pieces, newPiece(cur))
 				cur = nil
 			}
 			if i == len(p)-1 {
@@ -44,7 +65,7 @@ func compileGlob(p ir.Pattern) *glob {
 		cur = append(cur, s)
 	}
 	if len(cur) > 0 {
-		g.pieces = append(g.pieces, cur)
+		g.pieces = append(g.pieces, newPiece(cur))
 	}
 	return g
 }
@@ -85,7 +106,7 @@ func (g *glob) match(s string) bool {
 
 // matchAt matches the piece at byte offset i and returns where it ends.
 func (pc piece) matchAt(s string, i int) (int, bool) {
-	for _, seg := range pc {
+	for _, seg := range pc.segs {
 		if seg.Kind == ir.Lit {
 			if !strings.HasPrefix(s[i:], seg.Text) {
 				return 0, false
@@ -105,8 +126,8 @@ func (pc piece) matchAt(s string, i int) (int, bool) {
 // matchBefore matches the piece so that it ends at byte offset end and
 // returns where it starts.
 func (pc piece) matchBefore(s string, end int) (int, bool) {
-	for k := len(pc) - 1; k >= 0; k-- {
-		seg := pc[k]
+	for k := len(pc.segs) - 1; k >= 0; k-- {
+		seg := pc.segs[k]
 		if seg.Kind == ir.Lit {
 			if !strings.HasSuffix(s[:end], seg.Text) {
 				return 0, false
@@ -128,29 +149,24 @@ func (pc piece) matchBefore(s string, end int) (int, bool) {
 // rarest, as a rule); the runes before it in the piece are counted back to
 // the candidate's start, then the whole piece is checked there.
 func (pc piece) find(s string, from int) (int, bool) {
-	anchor, before := -1, 0
-	runes := 0
-	for i, seg := range pc {
-		if seg.Kind == ir.Lit && (anchor < 0 || len(seg.Text) >= len(pc[anchor].Text)) {
-			anchor, before = i, runes
-		}
-		if seg.Kind == ir.Lit {
-			runes += utf8.RuneCountInString(seg.Text)
-		} else {
-			runes++
-		}
-	}
-	if anchor < 0 { // only `?`: the next runes
+	if pc.anchor < 0 { // only `?`: the next runes
 		return pc.matchAt(s, from)
 	}
-	lit := pc[anchor].Text
+	lit := pc.segs[pc.anchor].Text
+	if len(pc.segs) == 1 { // one literal: the common case
+		j := strings.Index(s[from:], lit)
+		if j < 0 {
+			return 0, false
+		}
+		return from + j + len(lit), true
+	}
 	for at := from; at <= len(s); {
 		j := strings.Index(s[at:], lit)
 		if j < 0 {
 			return 0, false
 		}
 		c := at + j
-		if start, ok := backRunes(s, c, before, from); ok {
+		if start, ok := backRunes(s, c, pc.before, from); ok {
 			if e, ok := pc.matchAt(s, start); ok {
 				return e, true
 			}

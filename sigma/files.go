@@ -40,8 +40,18 @@ func ExpandPaths(paths []string) ([]string, diag.List) {
 			out = append(out, p) // named explicitly: a FIFO is read as asked
 			continue
 		}
+		// A directory named through a link is walked: it was asked for.
+		root := p
+		if real, err := filepath.EvalSymlinks(p); err == nil && real != p {
+			root = real
+		}
 		var found []string
-		err = filepath.WalkDir(p, func(q string, d fs.DirEntry, err error) error {
+		err = filepath.WalkDir(root, func(q string, d fs.DirEntry, err error) error {
+			if root != p { // report the paths under the name the user gave
+				if rel, rerr := filepath.Rel(root, q); rerr == nil {
+					q = filepath.Join(p, rel)
+				}
+			}
 			if err != nil {
 				diags.Add(diag.Errorf(diag.Pos{File: q}, "cannot read: %v", unwrapPathErr(err)))
 				return nil

@@ -238,18 +238,26 @@ files:
 // lineOutput writes whole lines only: it buffers them and hands the writer
 // complete lines, so an interrupted run ends on a line boundary. The first
 // write error is kept and stops the run.
+//
+// Lines are handed on when 64 KiB are waiting, or when the oldest waiting
+// line is half a second old, so a reader of a pipe sees matches as they
+// come.
 type lineOutput struct {
-	w   io.Writer
-	buf []byte
-	err error
+	w     io.Writer
+	buf   []byte
+	err   error
+	since time.Time // when the oldest waiting line came
 }
 
 func (o *lineOutput) line(b []byte) {
 	if o.err != nil {
 		return
 	}
+	if len(o.buf) == 0 {
+		o.since = time.Now()
+	}
 	o.buf = append(append(o.buf, b...), '\n')
-	if len(o.buf) >= 64<<10 {
+	if len(o.buf) >= 64<<10 || time.Since(o.since) > 500*time.Millisecond {
 		o.flush()
 	}
 }

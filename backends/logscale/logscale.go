@@ -100,11 +100,18 @@ func leaf(e ir.Expr, warns *[]*diag.Diagnostic) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if text.InlineFlags.MatchString(n.Pattern) {
+		if text.InlineFlags.MatchString(n.Pattern) && strings.Contains(n.Pattern, "|") {
 			*warns = append(*warns, diag.Warnf(n.Pos, "logscale: an inline flag such as (?i) in a regex applies only to the first branch of an alternation in LogScale; use the re|i modifier instead"))
 		}
+		if n.IgnoreCase && text.NeedsClasses(n.Pattern) {
+			*warns = append(*warns, diag.Warnf(n.Pos, "logscale: re|i on letters beyond ASCII relies on LogScale's i flag, whose reach beyond ASCII is not documented; the evaluator folds them as RE2 does"))
+		}
 		flags := strings.Replace(n.Flags(), "s", "d", 1) // LogScale's dot-all flag is d
-		return fmt.Sprintf("%s=/%s/%s", f, text.RegexBody(n.Pattern), flags), nil
+		body := text.RegexBody(n.Pattern)
+		if body == "" {
+			body = "(?:)" // `//` would start a comment
+		}
+		return fmt.Sprintf("%s=/%s/%s", f, body, flags), nil
 	case *ir.CIDR:
 		f, err := field(n, n.Field)
 		if err != nil {

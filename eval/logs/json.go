@@ -1,6 +1,7 @@
 package logs
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,13 +17,16 @@ import (
 // its own lines:
 //   - a string still open at the end of its line is broken (JSON strings
 //     cannot hold a raw line break);
-//   - an object still open when a later line starts with `{` at or left of
-//     the column where the object began is broken (pretty printers indent
-//     nested objects), and that line starts the next record;
+//   - a line that starts with `{` at or left of the column where the open
+//     object began is remembered as where the next record may start
+//     (pretty printers indent nested objects). The object is read on: if
+//     it closes as valid JSON it is one record (valid JSON is never
+//     split); if it does not close, or closes invalid, it is reported and
+//     reading starts again at the remembered line.
 //
-// after a broken record, lines are skipped up to the next line that starts
-// a record at or left of its column, and one error names the record's
-// position, what is wrong and the lines skipped.
+// After a broken record without such a line, lines are skipped up to the
+// next line that starts a record at or left of its column, and one error
+// names the record's position, what is wrong and the lines skipped.
 type jsonReader struct {
 	file  string
 	lines lineReader
@@ -34,7 +38,13 @@ type jsonReader struct {
 	inArray bool
 	first   bool // nothing read yet (a byte order mark may come)
 
-	rec []byte // the record being read
+	rec     []byte     // the record being read
+	pending []jsonLine // lines to read again (after a record broke)
+}
+
+type jsonLine struct {
+	no   int
+	text []byte
 }
 
 func newJSONReader(file string, lr lineReader) *jsonReader {
@@ -45,6 +55,12 @@ func newJSONReader(file string, lr lineReader) *jsonReader {
 // over-long line is returned empty and reported by the caller through
 // long.
 func (j *jsonReader) nextLine() (long bool, err error) {
+	if len(j.pending) > 0 {
+		l := j.pending[0]
+		j.pending = j.pending[1:]
+		j.line, j.lineNo, j.pos = l.text, l.no, 0
+		return false, nil
+	}
 	l, err := j.lines.next()
 	j.lineNo = j.lines.line
 	j.pos = 0
@@ -157,11 +173,18 @@ func (j *jsonReader) resync(from, col int) string {
 	return fmt.Sprintf(" (lines %d-%d skipped)", from, to)
 }
 
+// candidate is a line inside an open object that may start the next record.
+type candidate struct {
+	line int
+	off  int // where the line starts in rec
+}
+
 // object reads the object whose `{` is at the current position.
 func (j *jsonReader) object(startLine, startCol int) (*Record, error) {
 	j.rec = j.rec[:0]
 	depth, inStr, esc, tooBig := 0, false, false, false
 	strLine, strCol := 0, 0
+	var next *candidate
 	for {
 		l := j.line
 		i := j.pos
@@ -188,13 +211,15 @@ func (j *jsonReader) object(startLine, startCol int) (*Record, error) {
 				break
 			}
 		}
-		if !tooBig {
-			if len(j.rec)+(i-j.pos) > MaxRecord {
-				tooBig = true
-				j.rec = j.rec[:0]
-			} else {
-				j.rec = append(j.rec, l[j.pos:i]...)
+		if !tooBig && len(j.rec)+(i-j.pos) > MaxRecord {
+			if next != nil {
+				return nil, j.breakAt(next, startLine, startCol, i)
 			}
+			tooBig = true
+			j.rec = j.rec[:0]
+		}
+		if !tooBig {
+			j.rec = append(j.rec, l[j.pos:i]...)
 		}
 		j.pos = i
 		if depth == 0 {
@@ -202,29 +227,31 @@ func (j *jsonReader) object(startLine, startCol int) (*Record, error) {
 		}
 		// The line ended inside the object.
 		if inStr {
+			if next != nil && strLine >= next.line {
+				return nil, j.breakAt(next, startLine, startCol, j.pos)
+			}
 			skipped := j.resync(startLine, startCol)
 			return nil, j.errAt(strLine, strCol, "malformed JSON: the string opened here is not closed on its line%s", skipped)
-		}
-		if j.eof {
-			return nil, j.errAt(startLine, startCol, "the JSON object is not closed before the end of the file")
 		}
 		long, err := j.nextLine()
 		if err != nil {
 			return nil, err
 		}
 		if j.eof {
+			if next != nil {
+				return nil, j.breakAt(next, startLine, startCol, 0)
+			}
 			return nil, j.errAt(startLine, startCol, "the JSON object is not closed before the end of the file")
 		}
 		if long {
 			j.resync(startLine, startCol)
 			return nil, j.errAt(startLine, startCol, "the JSON object has a line longer than %d bytes; skipped", MaxRecord)
 		}
-		if ind, c := indent(j.line); ind > 0 && ind <= startCol && c == '{' {
-			j.pos = ind - 1 // this line starts the next record
-			return nil, j.errAt(startLine, startCol, "the JSON object is not closed before line %d, which starts another object; skipped lines %d-%d", j.lineNo, startLine, j.lineNo-1)
-		}
 		if !tooBig {
 			j.rec = append(j.rec, '\n')
+		}
+		if ind, c := indent(j.line); next == nil && !tooBig && ind > 0 && ind <= startCol && c == '{' {
+			next = &candidate{line: j.lineNo, off: len(j.rec)}
 		}
 	}
 	if tooBig {
@@ -235,12 +262,42 @@ func (j *jsonReader) object(startLine, startCol int) (*Record, error) {
 		return nil, j.errAt(line, col, "record is not valid UTF-8; skipped")
 	}
 	if !json.Valid(j.rec) {
+		if next != nil {
+			return nil, j.breakAt(next, startLine, startCol, j.pos)
+		}
 		line, col, msg := syntaxPos(j.rec, startLine, startCol)
 		return nil, j.errAt(line, col, "malformed JSON: %s", msg)
 	}
 	raw := make([]byte, len(j.rec))
 	copy(raw, j.rec)
 	return &Record{Line: startLine, Raw: raw}, nil
+}
+
+// breakAt ends a broken record at the remembered line where the next one
+// may start: the lines from there on (up to position upto of the current
+// line, whose rest follows) are read again, and the error names the first
+// syntax error of the broken part, or says it is not closed.
+func (j *jsonReader) breakAt(next *candidate, startLine, startCol, upto int) error {
+	head := j.rec[:next.off]
+	tail := append([]byte(nil), j.rec[next.off:]...)
+	if upto < len(j.line) && j.line != nil {
+		tail = append(tail, j.line[upto:]...)
+	}
+	var replay []jsonLine
+	for n, text := range bytes.Split(tail, []byte("\n")) {
+		replay = append(replay, jsonLine{no: next.line + n, text: text})
+	}
+	if j.eof && len(replay) > 0 && len(replay[len(replay)-1].text) == 0 {
+		replay = replay[:len(replay)-1]
+	}
+	j.pending = append(replay, j.pending...)
+	j.line, j.pos = nil, 0
+	j.eof = false // the line reader says so again once the replay is read
+	line, col, msg := syntaxPos(head, startLine, startCol)
+	if msg != "" && msg != "unexpected end of JSON input" {
+		return j.errAt(line, col, "malformed JSON: %s; skipped lines %d-%d", msg, startLine, next.line-1)
+	}
+	return j.errAt(startLine, startCol, "the JSON object is not closed before line %d, which starts another object; skipped lines %d-%d", next.line, startLine, next.line-1)
 }
 
 // offsetPos turns a byte offset of a record into a line and a column (in

@@ -101,6 +101,12 @@ func TestJSONResync(t *testing.T) {
 	expectRead(t, "d.jsonl", "{\"a\":1}\nnot json\nstill not\n{\"a\":2}\n", []int{1, 4}, "d.jsonl:2:1: error: expected a JSON object, found 'n'; each record must be a JSON object (lines 2-3 skipped)")
 	// An object cut off by the end of the file.
 	expectRead(t, "e.json", "{\"a\":1}\n{\n  \"b\": 2,\n", []int{1}, "e.json:2:1: error: the JSON object is not closed before the end of the file")
+	// Valid JSON is never split, however it is indented.
+	expectRead(t, "v1.json", "{\n\"a\": 1,\n\"n\":\n{\n\"x\": 1\n}\n}\n{\n\"a\": 2\n}\n", []int{1, 8})
+	expectRead(t, "v2.json", "[\n{\n\"a\": 1,\n\"arr\": [\n{\n\"x\": 1\n}\n]\n}\n]\n", []int{2})
+	expectRead(t, "v3.json", "[\n    {\n        \"a\": 1,\n\t\t\"n\":\n\t\t{\"x\": 1}\n    },\n    {\"a\": 2}\n]\n", []int{2, 7})
+	// A syntax error inside a broken object is reported where it is.
+	expectRead(t, "s.json", "{\"a\":9, \"b\": {\"c\": [1,2,}\n{\"a\":1}\n", []int{2}, "s.json:1:25: error: malformed JSON: invalid character '}' looking for beginning of value; skipped lines 1-1")
 	// Elements of an array resynchronise at their own indentation.
 	arr := "[\n  {\n    \"a\": \"open\n  },\n  {\n    \"a\": 2\n  }\n]\n"
 	expectRead(t, "f.json", arr, []int{5}, "f.json:3:10: error: malformed JSON: the string opened here is not closed on its line (lines 2-4 skipped)")

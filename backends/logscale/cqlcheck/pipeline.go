@@ -74,7 +74,8 @@ type term struct {
 
 var pipeLexer = lexer.MustSimple([]lexer.SimpleRule{
 	{Name: "String", Pattern: `"(\\.|[^"\\])*"`},
-	{Name: "Regex", Pattern: `/(\\.|[^/\\\n])*/[imdgF]*`},
+	// `//` starts a comment in LogScale, so a regex literal is never empty.
+	{Name: "Regex", Pattern: `/(\\.|[^/\\\n])+/[imdgF]*`},
 	{Name: "Number", Pattern: `-?[0-9]+(\.[0-9]+)?`},
 	{Name: "FuncName", Pattern: `[A-Za-z_]+:[A-Za-z_]+`},
 	// A bare field name has letters, digits and _ only (the field-name

@@ -194,3 +194,16 @@ func TestDuplicateJSONKeys(t *testing.T) {
 		t.Error("keys of different objects in an array are not duplicates")
 	}
 }
+
+// Integers compare exactly, beyond float64's 2^53.
+func TestIntegersExact(t *testing.T) {
+	sel := func(item string) string { return "  s:\n    " + item + "\n  condition: s\n" }
+	expectMatch(t, sel("a: 9007199254740993"), `{"a":9007199254740992}`, false)
+	expectMatch(t, sel("a: 9007199254740993"), `{"a":"9007199254740993"}`, true)
+	expectMatch(t, sel("a: 99999999999999999999"), `{"a":100000000000000000000}`, false)
+	expectMatch(t, sel("a|gt: 9007199254740992"), `{"a":9007199254740993}`, true)
+	expectMatch(t, sel("a|lt: -5"), `{"a":"-6"}`, true)
+	expectMatch(t, sel("a|gte: 0"), `{"a":"-0"}`, true)
+	expectMatch(t, sel("a: 5"), `{"a":"005"}`, true)
+	expectMatch(t, sel("a|gt: 4"), `{"a":4.5}`, true)
+}

@@ -150,3 +150,25 @@ func BenchmarkWildcard8MB(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRegex8MB matches regexes with counted repetitions, the shapes
+// of base64 and obfuscation rules, against an 8 MB value:
+//
+//	go test ./eval -run XXX -bench Regex8MB
+func BenchmarkRegex8MB(b *testing.B) {
+	v := strings.Repeat("a", 8<<20)
+	for _, src := range []string{`a.{0,200}b`, `[a-z]{500}b`, `(?i)[a-z0-9]{100}==`, `[A-Za-z0-9+/]{64}\.exe`} {
+		r := &ir.Regex{Field: "A", Pattern: src}
+		m, err := (&planner{index: map[string]int{}}).plan(r)
+		if err != nil {
+			b.Fatal(err)
+		}
+		test := m.(*strM).test
+		b.Run(src, func(b *testing.B) {
+			b.SetBytes(int64(len(v)))
+			for i := 0; i < b.N; i++ {
+				test(v)
+			}
+		})
+	}
+}

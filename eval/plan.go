@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 
+	re2 "github.com/wasilibs/go-re2"
+
 	"github.com/sigc-project/sigc/compiler/ir"
 )
 
@@ -157,6 +159,15 @@ func (p *planner) plan(e ir.Expr) (matcher, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: regular expression does not compile: %v", n.Pos, err)
 		}
+		// Matching runs on RE2 itself (go-re2: the C++ library compiled to
+		// pure Go), whose DFA is linear in the value whatever the pattern:
+		// Go's regexp costs value length × program size, and a counted
+		// repetition such as [a-z]{500} on one 8 MiB log line takes minutes.
+		// The syntax and the meaning are RE2's in both; Go's compiler
+		// checked the pattern above and stays the fallback.
+		if fast, err := re2.Compile(src); err == nil {
+			return &strM{slot: p.slot(n.Field), keyword: n.Field == "", test: fast.MatchString}, nil
+		}
 		return &strM{slot: p.slot(n.Field), keyword: n.Field == "", test: re.MatchString}, nil
 	case *ir.CIDR:
 		prefix := n.Prefix
@@ -165,7 +176,11 @@ func (p *planner) plan(e ir.Expr) (matcher, error) {
 			return err == nil && prefix.Contains(a.Unmap())
 		}}, nil
 	case *ir.Number:
-		return &numM{slot: p.slot(n.Field), op: n.Op, v: n.Value}, nil
+		m := &numM{slot: p.slot(n.Field), op: n.Op, v: n.Value}
+		if isIntegerText(n.Text) {
+			m.integer = n.Text
+		}
+		return m, nil
 	case *ir.Exists:
 		return existsM(p.slot(n.Field)), nil
 	case *ir.Null:
@@ -205,11 +220,21 @@ type numM struct {
 	slot int
 	op   ir.CmpOp
 	v    float64
+	// integer is the rule's number when it is an integer: compared exactly
+	// with integer values of the event (float64 would equate
+	// 9007199254740993 with 9007199254740992).
+	integer string
 }
 
 func (m *numM) match(v *view) bool {
 	vals := v.slots[m.slot]
 	for i := range vals {
+		if m.integer != "" && !vals[i].Null && isIntegerText(vals[i].Str) {
+			if cmpHolds(m.op, compareIntegers(vals[i].Str, m.integer)) {
+				return true
+			}
+			continue
+		}
 		f, ok := vals[i].Number()
 		if !ok {
 			continue
@@ -238,6 +263,75 @@ func (m *numM) match(v *view) bool {
 		}
 	}
 	return false
+}
+
+// cmpHolds reports whether op holds for a comparison result c (-1, 0, 1).
+func cmpHolds(op ir.CmpOp, c int) bool {
+	switch op {
+	case ir.Eq:
+		return c == 0
+	case ir.Lt:
+		return c < 0
+	case ir.Lte:
+		return c <= 0
+	case ir.Gt:
+		return c > 0
+	case ir.Gte:
+		return c >= 0
+	}
+	return false
+}
+
+// isIntegerText reports a decimal integer: an optional sign and digits.
+func isIntegerText(s string) bool {
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		s = s[1:]
+	}
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// compareIntegers compares two integer texts exactly, whatever their size.
+func compareIntegers(a, b string) int {
+	split := func(s string) (bool, string) {
+		neg := false
+		if s[0] == '-' || s[0] == '+' {
+			neg, s = s[0] == '-', s[1:]
+		}
+		s = strings.TrimLeft(s, "0")
+		return neg && s != "", s
+	}
+	an, ad := split(a)
+	bn, bd := split(b)
+	if an != bn {
+		if an {
+			return -1
+		}
+		return 1
+	}
+	c := 0
+	switch {
+	case len(ad) != len(bd):
+		c = -1
+		if len(ad) > len(bd) {
+			c = 1
+		}
+	case ad < bd:
+		c = -1
+	case ad > bd:
+		c = 1
+	}
+	if an {
+		c = -c
+	}
+	return c
 }
 
 type existsM int

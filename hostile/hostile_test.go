@@ -186,6 +186,22 @@ func TestWildcardOnHugeValue(t *testing.T) {
 	}
 }
 
+// Regexes with counted repetitions cost value length × program size on a
+// backtracking-free NFA; on RE2's DFA they are linear.
+func TestRegexOnHugeValue(t *testing.T) {
+	value := strings.Repeat("a", 8<<20-64)
+	logs := write(t, "logs.jsonl", `{"CommandLine":"`+value+`"}`+"\n")
+	for _, re := range []string{`a.{0,200}b`, `[a-z]{500}b`, `(?i)[a-z0-9]{100}==`, `[A-Za-z0-9+/]{64}\.exe`, `(a|aa)+b`, `a{1000}$`} {
+		r := run(t, bound{10 * time.Second, 400}, "", "eval", "--logs", logs, write(t, "r.yml", rule("  s:\n    CommandLine|re: '"+re+"'\n  condition: s\n")))
+		if r.code != 0 {
+			t.Errorf("%s: exit %d: %s", re, r.code, cut(r.stderr))
+		}
+		if want := re == `a{1000}$`; want != strings.Contains(r.stdout, `"rule_id":"h1"`) {
+			t.Errorf("%s: match %v, want %v", re, !want, want)
+		}
+	}
+}
+
 // A million parentheses, 900,000 `not`: refused with a position, fast.
 func TestConditionNesting(t *testing.T) {
 	for name, cond := range map[string]string{

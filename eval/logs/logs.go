@@ -118,12 +118,13 @@ func Open(path, format string, stdin io.Reader) (Reader, io.Closer, error) {
 // verifiedGzip checks a whole gzip stream (every member's checksum and
 // length) before any record is read from it, so no match is ever computed
 // from corrupt data that the checksum only catches at the end. A regular
-// file is read twice; a pipe is decompressed into a temporary file, which
-// the returned reader removes when closed.
+// file is read twice; a pipe's compressed bytes are kept in a temporary
+// file (as large as the input, never as the decompressed data), removed
+// when the returned reader is closed.
 func verifiedGzip(f io.ReadCloser, br *bufio.Reader) (io.ReadCloser, error) {
 	if file, ok := f.(*os.File); ok {
 		if st, err := file.Stat(); err == nil && st.Mode().IsRegular() {
-			if err := checkGzip(br, io.Discard); err != nil {
+			if err := checkGzip(br); err != nil {
 				return nil, err
 			}
 			if _, err := file.Seek(0, io.SeekStart); err != nil {
@@ -136,12 +137,12 @@ func verifiedGzip(f io.ReadCloser, br *bufio.Reader) (io.ReadCloser, error) {
 			return gz, nil
 		}
 	}
-	tmp, err := os.CreateTemp("", "sigc-gunzip-*")
+	tmp, err := os.CreateTemp("", "sigc-gzip-*")
 	if err != nil {
 		return nil, fmt.Errorf("cannot make a temporary file to check the gzip data: %v", err)
 	}
 	os.Remove(tmp.Name()) // unlinked: gone when closed, whatever happens
-	if err := checkGzip(br, tmp); err != nil {
+	if err := checkGzip(io.TeeReader(br, tmp)); err != nil {
 		tmp.Close()
 		return nil, err
 	}
@@ -149,18 +150,44 @@ func verifiedGzip(f io.ReadCloser, br *bufio.Reader) (io.ReadCloser, error) {
 		tmp.Close()
 		return nil, err
 	}
-	return tmp, nil
+	gz, err := gzip.NewReader(bufio.NewReaderSize(tmp, 64<<10))
+	if err != nil {
+		tmp.Close()
+		return nil, gzipError(err)
+	}
+	return spooled{gz, multiCloser{gz, tmp}}, nil
 }
 
-func checkGzip(r io.Reader, w io.Writer) error {
-	gz, err := gzip.NewReader(r)
+// spooled reads the decompressed data and closes the spool too.
+type spooled struct {
+	io.Reader
+	io.Closer
+}
+
+// checkGzip reads every member of a gzip stream to its end, checking each
+// one's checksum and length, and refuses bytes after the last member.
+func checkGzip(r io.Reader) error {
+	br := bufio.NewReader(r)
+	gz, err := gzip.NewReader(br)
 	if err != nil {
 		return gzipError(err)
 	}
-	if _, err := io.Copy(w, gz); err != nil {
-		return gzipError(err)
+	for {
+		gz.Multistream(false)
+		if _, err := io.Copy(io.Discard, gz); err != nil {
+			return gzipError(err)
+		}
+		next, _ := br.Peek(2)
+		if len(next) == 0 {
+			return nil
+		}
+		if len(next) < 2 || next[0] != 0x1f || next[1] != 0x8b {
+			return errors.New("corrupt gzip data (bytes after the end of the compressed stream); nothing was read from it")
+		}
+		if err := gz.Reset(br); err != nil {
+			return gzipError(err)
+		}
 	}
-	return nil
 }
 
 func gzipError(err error) error {

@@ -152,11 +152,12 @@ func TestGzipVerified(t *testing.T) {
 	badCRC := append([]byte(nil), good...)
 	badCRC[len(badCRC)-8] ^= 0xff // the CRC-32 in the trailer
 	truncated := good[:len(good)-20]
-	for name, data := range map[string][]byte{"crc": badCRC, "truncated": truncated} {
+	trailing := append(append([]byte(nil), good...), 'x')
+	for name, data := range map[string][]byte{"crc": badCRC, "truncated": truncated, "trailing": trailing} {
 		p := filepath.Join(t.TempDir(), name+".jsonl.gz")
 		os.WriteFile(p, data, 0o644)
 		_, _, err := Open(p, "auto", nil)
-		want := map[string]string{"crc": "checksum mismatch", "truncated": "gzip data is truncated"}[name]
+		want := map[string]string{"crc": "checksum mismatch", "truncated": "gzip data is truncated", "trailing": "bytes after the end of the compressed stream"}[name]
 		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), p) {
 			t.Errorf("%s from a file: %v, want an error naming the file and %q", name, err, want)
 		}

@@ -23,6 +23,9 @@ func Number(raw string) (float64, string, error) {
 	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
 		return 0, "", fmt.Errorf("%s is not a decimal number within the range of a 64-bit float", diag.Quote(raw))
 	}
+	if f == 0 && strings.Trim(mantissa(s), "0.") != "" {
+		return 0, "", fmt.Errorf("%s is too small for a 64-bit float (it would be 0)", diag.Quote(raw))
+	}
 	if digits, neg, ok := integerDigits(s); ok {
 		if digits == "0" {
 			neg = false
@@ -36,6 +39,15 @@ func Number(raw string) (float64, string, error) {
 		return 0, "0", nil
 	}
 	return f, strconv.FormatFloat(f, 'f', -1, 64), nil
+}
+
+// mantissa is a number's digits before any exponent, sign removed.
+func mantissa(s string) string {
+	s = strings.TrimLeft(s, "+-")
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		s = s[:i]
+	}
+	return s
 }
 
 // integerDigits reports the digits of an integer literal ([-+]digits),

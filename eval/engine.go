@@ -33,6 +33,9 @@ func New(rules []*ir.Rule) (*Engine, error) {
 	for _, r := range rules {
 		pr := &Rule{IR: r, eng: e}
 		for _, c := range r.Conditions {
+			e.p.countRefs(c)
+		}
+		for _, c := range r.Conditions {
 			m, err := e.p.plan(c)
 			if err != nil {
 				return nil, err

@@ -23,12 +23,66 @@ type view struct {
 	ev    *Event
 	slots [][]Scalar
 	low   lowerCache
+	// The results of shared subtrees for this event, valid when their
+	// generation is gen.
+	gen       uint32
+	sharedGen []uint32
+	sharedRes []bool
 }
 
-// planner numbers the fields the rules read.
+// planner numbers the fields the rules read, and plans a subtree the
+// compiler shares (a selection used by name twice, or by `N of`) once: it
+// is then evaluated once per event, however many times the condition
+// uses it, so the cost of an event is the distinct tests, not the
+// expanded tree.
 type planner struct {
 	index  map[string]int
 	fields []string
+	refs   map[ir.Expr]int     // how many parents each node has
+	memo   map[ir.Expr]matcher // planned shared nodes
+	shared int                 // shared nodes numbered so far
+}
+
+// countRefs counts the parents of every node below e.
+func (p *planner) countRefs(e ir.Expr) {
+	if p.refs == nil {
+		p.refs = map[ir.Expr]int{}
+	}
+	p.refs[e]++
+	if p.refs[e] > 1 {
+		return
+	}
+	switch n := e.(type) {
+	case *ir.And:
+		for _, a := range n.Args {
+			p.countRefs(a)
+		}
+	case *ir.Or:
+		for _, a := range n.Args {
+			p.countRefs(a)
+		}
+	case *ir.Not:
+		p.countRefs(n.Arg)
+	}
+}
+
+// sharedM evaluates a shared subtree once per event.
+type sharedM struct {
+	m  matcher
+	id int
+}
+
+func (s *sharedM) match(v *view) bool {
+	if s.id < len(v.sharedGen) && v.sharedGen[s.id] == v.gen {
+		return v.sharedRes[s.id]
+	}
+	for len(v.sharedGen) <= s.id {
+		v.sharedGen = append(v.sharedGen, 0)
+		v.sharedRes = append(v.sharedRes, false)
+	}
+	r := s.m.match(v)
+	v.sharedGen[s.id], v.sharedRes[s.id] = v.gen, r
+	return r
 }
 
 func (p *planner) slot(field string) int {
@@ -51,6 +105,11 @@ func (p *planner) load(v *view, ev *Event) {
 		v.slots[i] = ev.Fields[f]
 	}
 	v.low.reset(len(p.fields))
+	v.gen++
+	if v.gen == 0 { // wrapped: forget every old generation
+		clear(v.sharedGen)
+		v.gen = 1
+	}
 }
 
 // lowered returns the lower-cased values of a slot (or, for keywords, of
@@ -119,8 +178,29 @@ func (m *strM) match(v *view) bool {
 	return false
 }
 
-// Plan compiles an IR expression into a matcher.
+// plan compiles an IR expression into a matcher; a node with several
+// parents is planned once and its result kept per event.
 func (p *planner) plan(e ir.Expr) (matcher, error) {
+	if m, ok := p.memo[e]; ok {
+		return m, nil
+	}
+	m, err := p.planNode(e)
+	if err != nil || p.refs[e] < 2 {
+		return m, err
+	}
+	if _, leaf := m.(constM); leaf {
+		return m, nil
+	}
+	sm := &sharedM{m: m, id: p.shared}
+	p.shared++
+	if p.memo == nil {
+		p.memo = map[ir.Expr]matcher{}
+	}
+	p.memo[e] = sm
+	return sm, nil
+}
+
+func (p *planner) planNode(e ir.Expr) (matcher, error) {
 	switch n := e.(type) {
 	case *ir.And:
 		out := make(andM, 0, len(n.Args))

@@ -246,6 +246,28 @@ func TestExpansionBound(t *testing.T) {
 	expectError(t, r, "condition expands to more than 1000000 tests")
 }
 
+// A selection used by many combinations of `N of` is tested once per
+// event: the cost is the distinct tests, not the 800,000 of the expansion.
+func TestSharedSelectionsOnce(t *testing.T) {
+	var b strings.Builder
+	for i := 0; i < 90; i++ {
+		fmt.Fprintf(&b, "  sel%d:\n    f%d|contains:\n", i, i)
+		for j := 0; j < 100; j++ {
+			fmt.Fprintf(&b, "      - 'v%dx%d'\n", i, j)
+		}
+	}
+	src := write(t, "nof.yml", rule(b.String()+"  condition: 2 of sel*\n"))
+	logs := write(t, "l.jsonl", strings.Repeat(`{"f1":"xv1x7y","g":"nothing here"}`+"\n", 10000))
+	r := run(t, bound{10 * time.Second, 400}, "", "eval", "--logs", logs, src)
+	if r.code != 0 || r.stdout != "" {
+		t.Errorf("exit %d, %d bytes of matches: %s", r.code, len(r.stdout), cut(r.stderr))
+	}
+	r = run(t, bound{20 * time.Second, 1000}, "", "convert", "-t", "sumologic", src)
+	if !strings.Contains(r.stderr, "warning: the query is") {
+		t.Errorf("a query of %d bytes converts without a size warning: %s", len(r.stdout), cut(r.stderr))
+	}
+}
+
 // Rendering is linear: 99 levels of alternating and/or over wide
 // selections convert in well under a second.
 func TestDeepRendering(t *testing.T) {

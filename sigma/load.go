@@ -572,7 +572,9 @@ func Invisible(r rune) bool {
 
 var (
 	intRE   = regexp.MustCompile(`^[-+]?(0|[1-9][0-9]*)$`)
-	floatRE = regexp.MustCompile(`^[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$`)
+	// A float as PyYAML (so pySigma) reads YAML 1.1: a point is required and
+	// an exponent has a sign, so 1e3 and 1.0e3 are strings, 1.0e+3 a number.
+	floatRE = regexp.MustCompile(`^[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+][0-9]+)?$`)
 )
 
 // scalar reads a value as written: only plain (unquoted) scalars can be

@@ -50,6 +50,8 @@ detection:
     h:
     i: 0x10
     j: 1e3
+    k: 1.0e3
+    l: 1.0e+3
   condition: sel
 `
 	col, diags := Load("r.yml", []byte(src))
@@ -62,7 +64,8 @@ detection:
 		kind  ValueKind
 		raw   string
 	}{{"a", String, "00000429"}, {"b", Int, "429"}, {"c", String, "429"}, {"d", Float, "1.5"}, {"e", Bool, "true"},
-		{"f", Null, "null"}, {"g", String, ""}, {"h", Null, ""}, {"i", String, "0x10"}, {"j", String, "1e3"}}
+		{"f", Null, "null"}, {"g", String, ""}, {"h", Null, ""}, {"i", String, "0x10"}, {"j", String, "1e3"},
+		{"k", String, "1.0e3"}, {"l", Float, "1.0e+3"}}
 	if len(items) != len(want) {
 		t.Fatalf("got %d items, want %d (order must be kept)", len(items), len(want))
 	}

@@ -33,6 +33,10 @@ type jsonRule struct {
 	Warnings []string `json:"warnings"`
 }
 
+// maxQuerySize is the length past which a query gets a warning: every
+// engine caps the length of a query it accepts.
+const maxQuerySize = 1 << 20
+
 func newConvert() *cobra.Command {
 	f := &convertFlags{}
 	cmd := &cobra.Command{
@@ -108,6 +112,11 @@ func runConvert(cmd *cobra.Command, f *convertFlags, args []string) error {
 				break
 			}
 			continue
+		}
+		for _, q := range queries {
+			if len(q) > maxQuerySize {
+				warns = append(warns, diag.Warnf(it.pos(), "the query is %.1f MB; SIEMs limit the length of a query (selections repeated by name or by `N of` are written out every time), so it may be refused", float64(len(q))/1e6))
+			}
 		}
 		rep.report(warns...)
 		converted++

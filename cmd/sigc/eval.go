@@ -158,6 +158,10 @@ files:
 				break
 			}
 			var re *logs.RecordError
+			if errors.As(err, &re) && re.Warning {
+				fmt.Fprintln(stderr, re.Error())
+				continue
+			}
 			if errors.As(err, &re) {
 				fmt.Fprintln(stderr, re.Error())
 				rep.errors++

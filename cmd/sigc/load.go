@@ -40,6 +40,13 @@ func (it item) title() string {
 	return it.corr.Source.Title
 }
 
+func (it item) pos() diag.Pos {
+	if it.rule != nil {
+		return it.rule.Source.Pos
+	}
+	return it.corr.Source.Pos
+}
+
 func (it item) diags() diag.List {
 	if it.rule != nil {
 		return it.rule.Diags

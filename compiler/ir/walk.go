@@ -27,36 +27,51 @@ func Walk(e Expr, fn func(Expr)) {
 }
 
 // Simplify flattens nested and/or, drops constants where they are neutral and
-// folds double negation. The compiler runs it before handing the IR out.
+// folds double negation. The compiler runs it before handing the IR out. A
+// subtree shared by several parents is simplified once and stays shared,
+// so consumers can plan it once.
 func Simplify(e Expr) Expr {
-	switch n := e.(type) {
-	case *And:
-		return simplifyList(n.Pos, n.Args, true)
-	case *Or:
-		return simplifyList(n.Pos, n.Args, false)
-	case *Not:
-		inner := Simplify(n.Arg)
-		switch in := inner.(type) {
-		case *Not:
-			return in.Arg
-		case *Const:
-			return &Const{Node: n.Node, Value: !in.Value}
-		case *Exists: // absent or null is exactly Null
-			return &Null{Node: n.Node, Field: in.Field}
-		case *Null:
-			return &Exists{Node: n.Node, Field: in.Field}
-		}
-		return &Not{Node: n.Node, Arg: inner}
-	default:
-		return e
-	}
+	s := simplifier{memo: map[Expr]Expr{}}
+	return s.simplify(e)
 }
 
-func simplifyList(pos0 diag.Pos, args []Expr, isAnd bool) Expr {
+type simplifier struct{ memo map[Expr]Expr }
 
+func (s *simplifier) simplify(e Expr) Expr {
+	if out, ok := s.memo[e]; ok {
+		return out
+	}
+	var out Expr
+	switch n := e.(type) {
+	case *And:
+		out = s.list(n.Pos, n.Args, true)
+	case *Or:
+		out = s.list(n.Pos, n.Args, false)
+	case *Not:
+		inner := s.simplify(n.Arg)
+		switch in := inner.(type) {
+		case *Not:
+			out = in.Arg
+		case *Const:
+			out = &Const{Node: n.Node, Value: !in.Value}
+		case *Exists: // absent or null is exactly Null
+			out = &Null{Node: n.Node, Field: in.Field}
+		case *Null:
+			out = &Exists{Node: n.Node, Field: in.Field}
+		default:
+			out = &Not{Node: n.Node, Arg: inner}
+		}
+	default:
+		out = e
+	}
+	s.memo[e] = out
+	return out
+}
+
+func (s *simplifier) list(pos0 diag.Pos, args []Expr, isAnd bool) Expr {
 	out := make([]Expr, 0, len(args))
 	for _, a := range args {
-		a = Simplify(a)
+		a = s.simplify(a)
 		switch x := a.(type) {
 		case *Const:
 			if x.Value == isAnd {

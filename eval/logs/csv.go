@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/sigc-project/sigc/diag"
 )
 
 // csvReader reads CSV (RFC 4180) with a header row; every value is a
@@ -20,8 +22,28 @@ type csvReader struct {
 	lines  lineReader
 	queue  []csvLine // lines to read again after a broken record
 	header []string
-	err    error // a fatal error of the header, reported once
+	extra  map[int]string // names of the columns past the header
+	names  map[string]int // header name -> its last column
+	err    error          // a fatal error of the header, reported once
+	warn   error          // a warning about the header, reported once
 	done   bool
+}
+
+// extraName names a value past the header's columns: _extra1, _extra2, …,
+// never a name the header already uses.
+func (c *csvReader) extraName(i int) string {
+	if n, ok := c.extra[i]; ok {
+		return n
+	}
+	n := fmt.Sprintf("_extra%d", i-len(c.header)+1)
+	for {
+		if _, taken := c.names[n]; !taken {
+			break
+		}
+		n += "_"
+	}
+	c.extra[i] = n
+	return n
 }
 
 type csvLine struct {
@@ -49,7 +71,15 @@ func newCSVReader(file string, lr lineReader) *csvReader {
 		}
 		c.header = fields
 		c.header[0] = strings.TrimPrefix(c.header[0], "\ufeff")
-		_ = line
+		seen := map[string]int{}
+		for i, h := range c.header {
+			if j, dup := seen[h]; dup && c.warn == nil {
+				c.warn = &RecordError{File: file, Line: line, Warning: true, Msg: fmt.Sprintf("the header names the column %s twice (columns %d and %d); the last one's value is used, as JSON parsers keep a repeated key's last value", diag.Quote(h), j+1, i+1)}
+			}
+			seen[h] = i
+		}
+		c.extra = map[int]string{}
+		c.names = seen
 		return c
 	}
 }
@@ -160,6 +190,11 @@ func (c *csvReader) Next() (*Record, error) {
 		c.err, c.done = nil, true
 		return nil, err
 	}
+	if c.warn != nil {
+		w := c.warn
+		c.warn = nil
+		return nil, w
+	}
 	if c.done {
 		return nil, io.EOF
 	}
@@ -174,12 +209,12 @@ func (c *csvReader) Next() (*Record, error) {
 		m := make(map[string]any, len(row))
 		for i, v := range row {
 			if !utf8.ValidString(v) {
-				return nil, &RecordError{File: c.file, Line: line, Msg: fmt.Sprintf("row is not valid UTF-8 (column %d); skipped", i+1)}
+				return nil, &RecordError{File: c.file, Line: line, Msg: fmt.Sprintf("row is not valid UTF-8 (in its column %d); skipped", i+1)}
 			}
 			if i < len(c.header) {
 				m[c.header[i]] = v
 			} else {
-				m[fmt.Sprintf("_extra%d", i-len(c.header)+1)] = v
+				m[c.extraName(i)] = v
 			}
 		}
 		raw, _ := json.Marshal(m)

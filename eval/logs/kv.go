@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/sigc-project/sigc/diag"
 )
 
 // kvReader reads `key=value` lines (proxy and firewall logs). Values may be
@@ -29,8 +31,8 @@ func (k *kvReader) Next() (*Record, error) {
 		if len(strings.TrimSpace(string(line))) == 0 || line[0] == '#' {
 			continue
 		}
-		if !utf8.Valid(line) {
-			return nil, &RecordError{File: k.file, Line: n, Msg: "line is not valid UTF-8; skipped"}
+		if i := diag.InvalidUTF8(line); i >= 0 {
+			return nil, &RecordError{File: k.file, Line: n, Col: utf8.RuneCount(line[:i]) + 1, Msg: "line is not valid UTF-8; skipped"}
 		}
 		m, col, perr := parseKV(string(line))
 		if perr != nil {

@@ -43,10 +43,15 @@ type RecordError struct {
 	File      string
 	Line, Col int
 	Msg       string
+	Warning   bool // nothing was skipped; the input is read as the message says
 }
 
 func (e *RecordError) Error() string {
-	return fmt.Sprintf("%s:%d:%d: error: %s", e.File, e.Line, max(e.Col, 1), e.Msg)
+	sev := "error"
+	if e.Warning {
+		sev = "warning"
+	}
+	return fmt.Sprintf("%s:%d:%d: %s: %s", e.File, e.Line, max(e.Col, 1), sev, e.Msg)
 }
 
 // DisplayName is how messages and match lines name a log path.

@@ -220,5 +220,6 @@ func TestCSV(t *testing.T) {
 	if n := len(got.lines); n == 0 || got.lines[n-1] != 12 {
 		t.Errorf("big record: the record after it must be read, got lines %v", got.lines)
 	}
+	expectRead(t, "dup.csv", "User,Image,User,_extra1\nadmin,x.exe,root,e\n", []int{2}, "dup.csv:1:1: warning: the header names the column \"User\" twice (columns 1 and 3)")
 	expectRead(t, "bom.csv", "\ufeffa,\"b,c\"\n1,2\n\n3,4\n", []int{2, 4})
 }

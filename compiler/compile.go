@@ -173,7 +173,7 @@ func (c *ruleCompiler) conditions() []ir.Expr {
 			continue
 		}
 		if ir.Size(e, MaxExpandedSize) > MaxExpandedSize {
-			c.errorf(cond.Pos, "condition expands to more than %d tests (selections repeated by name or by `N of`); simplify it", MaxExpandedSize)
+			c.errorf(cond.Pos, "condition expands to more than %d nodes (tests, and, or, not) once selections repeated by name or by `N of` are written out; simplify it", MaxExpandedSize)
 			continue
 		}
 		out = append(out, ir.Simplify(e))

@@ -103,6 +103,7 @@ func CompileCorrelations(col *sigma.Collection, rules []Result, opts Options) []
 }
 
 type corrCompiler struct {
+	lists    map[string]bool // named values() aggregates: lists of texts
 	src      *sigma.Correlation
 	pipeline *Pipeline
 	inputs   []*ir.Input
@@ -393,6 +394,14 @@ func (c *corrCompiler) aggregate(out *ir.Correlation) {
 			c.errorf(n.Pos, "aggregate %s is defined twice", diag.Quote(n.Name))
 		}
 		names[n.Name] = true
+		if call, ok := v.(*ir.AggCall); ok && call.Func == ir.AggValues {
+			if c.lists == nil {
+				c.lists = map[string]bool{}
+			}
+			c.lists[n.Name] = true
+		} else {
+			c.noLists(v, n.Expr.Pos)
+		}
 		out.Named = append(out.Named, ir.Named{Name: n.Name, Pos: n.Pos, Expr: v})
 	}
 	if c.src.CondText == nil {
@@ -421,13 +430,37 @@ func (c *corrCompiler) cond(e aggexpr.Expr, base diag.Pos, names map[string]bool
 			}
 			return &ir.COr{Args: []ir.Cond{l, r}}
 		case cmpOps[n.Op]:
-			return &ir.CCmp{Pos: pos, Op: n.Op, L: c.value(n.L, base, names), R: c.value(n.R, base, names)}
+			l, r := c.value(n.L, base, names), c.value(n.R, base, names)
+			c.noLists(l, pos)
+			c.noLists(r, pos)
+			return &ir.CCmp{Pos: pos, Op: n.Op, L: l, R: r}
 		}
 	case *aggexpr.Not:
 		return &ir.CNot{Arg: c.cond(n.Arg, base, names)}
 	}
 	c.errorf(pos, "the condition must compare values, e.g. `connections >= 12`, joined with and, or, not")
 	return &ir.CAnd{}
+}
+
+// noLists refuses values() inside arithmetic or a comparison: it is a list
+// of texts, not a number.
+func (c *corrCompiler) noLists(v ir.Value, pos diag.Pos) {
+	bad := false
+	ir.WalkValue(v, func(a *ir.AggCall) { bad = bad || a.Func == ir.AggValues })
+	var refs func(ir.Value)
+	refs = func(v ir.Value) {
+		switch n := v.(type) {
+		case *ir.NameRef:
+			bad = bad || c.lists[n.Name]
+		case *ir.Arith:
+			refs(n.L)
+			refs(n.R)
+		}
+	}
+	refs(v)
+	if bad {
+		c.errorf(pos, "values() is a list of texts: it cannot be compared or computed with; compare count_distinct() of the field instead")
+	}
 }
 
 // value converts an arithmetic expression over aggregates and names.
@@ -515,6 +548,10 @@ func (c *corrCompiler) eventExpr(e aggexpr.Expr, base diag.Pos) ir.EventExpr {
 	pos := shift(base, e)
 	switch n := e.(type) {
 	case *aggexpr.Ident:
+		if n.Name == "" {
+			c.errorf(pos, "an empty field name; write the field between the back-quotes")
+			return nil
+		}
 		return ir.EvField{Name: c.pipeline.mapField(n.Name)}
 	case *aggexpr.Call:
 		switch n.Name {

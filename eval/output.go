@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"bytes"
 	"encoding/json"
 	"time"
 
@@ -42,8 +43,17 @@ func (f *Firing) JSON() []byte {
 	for _, a := range f.Aggregates {
 		fl.Aggregates[a.Name] = a.Value
 	}
-	b, _ := json.Marshal(fl)
-	return b
+	return MarshalLine(fl)
+}
+
+// MarshalLine writes v as one JSON line without HTML escaping: output is
+// read by people and tools, not embedded in HTML, so <stdin> stays <stdin>.
+func MarshalLine(v any) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }
 
 // Suppressed lists the rules and correlations whose own results are not

@@ -202,17 +202,20 @@ func TestRegexOnHugeValue(t *testing.T) {
 	}
 }
 
-// A million parentheses, 900,000 `not`: refused with a position, fast.
+// A million parentheses, 900,000 `not`: refused with a position, fast —
+// by their length; under the length limit, by their depth.
 func TestConditionNesting(t *testing.T) {
-	for name, cond := range map[string]string{
-		"parens": strings.Repeat("(", 1_000_000) + "s" + strings.Repeat(")", 1_000_000),
-		"not":    strings.Repeat("not ", 900_000) + "s",
-		"mixed":  strings.Repeat("s and (s or (", 25_000) + "s" + strings.Repeat("))", 25_000),
+	for _, c := range map[string]struct{ cond, want string }{
+		"parens":       {strings.Repeat("(", 1_000_000) + "s" + strings.Repeat(")", 1_000_000), "condition is longer than 65536 characters"},
+		"not":          {strings.Repeat("not ", 900_000) + "s", "condition is longer than 65536 characters"},
+		"short parens": {strings.Repeat("(", 30_000) + "s" + strings.Repeat(")", 30_000), "condition nests deeper than 100 levels"},
+		"short not":    {strings.Repeat("not ", 15_000) + "s", "condition nests deeper than 100 levels"},
+		"mixed":        {strings.Repeat("s and (s or (", 2_000) + "s" + strings.Repeat("))", 2_000), "condition nests deeper than 100 levels"},
 	} {
-		src := write(t, name+".yml", rule("  s:\n    A: x\n  condition: "+cond+"\n"))
+		src := write(t, "r.yml", rule("  s:\n    A: x\n  condition: "+c.cond+"\n"))
 		for _, cmd := range [][]string{{"convert", "-t", "logscale", src}, {"eval", "--logs", write(t, "l.jsonl", "{\"A\":\"x\"}\n"), src}} {
 			r := run(t, bound{3 * time.Second, 300}, "", cmd...)
-			expectError(t, r, "condition nests deeper than 100 levels")
+			expectError(t, r, c.want)
 		}
 	}
 }
@@ -243,7 +246,7 @@ func TestExpansionBound(t *testing.T) {
 	}
 	b.WriteString("  condition: " + strings.TrimSuffix(strings.Repeat("s or ", 60), " or ") + "\n")
 	r := run(t, bound{3 * time.Second, 300}, "", "convert", "-t", "logscale", write(t, "r.yml", rule(b.String())))
-	expectError(t, r, "condition expands to more than 1000000 tests")
+	expectError(t, r, "condition expands to more than 1000000 nodes")
 }
 
 // A selection used by many combinations of `N of` is tested once per

@@ -571,7 +571,7 @@ func Invisible(r rune) bool {
 }
 
 var (
-	intRE   = regexp.MustCompile(`^[-+]?(0|[1-9][0-9]*)$`)
+	intRE = regexp.MustCompile(`^[-+]?(0|[1-9][0-9]*)$`)
 	// A float as PyYAML (so pySigma) reads YAML 1.1: a point is required and
 	// an exponent has a sign, so 1e3 and 1.0e3 are strings, 1.0e+3 a number.
 	floatRE = regexp.MustCompile(`^[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+][0-9]+)?$`)

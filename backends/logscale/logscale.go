@@ -165,7 +165,7 @@ func leaf(e ir.Expr, warns *[]*diag.Diagnostic) (string, error) {
 		}
 		return fmt.Sprintf("(%s=* and %s=* and test(lower(%s) == lower(%s)))", a, b, ea, eb), nil
 	case *ir.TimePart:
-		return "", text.Unsupported(name, n.Pos, "the %s modifier (a date part of a field) inside a filter", n.Unit)
+		return "", text.Unsupported(name, n.Pos, "the %s modifier (comparing a date part of a timestamp field) in a search filter; sigc eval evaluates it", n.Unit)
 	}
 	panic(fmt.Sprintf("logscale: unknown IR node %T", e))
 }

@@ -5,6 +5,7 @@ package sumologic
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -28,6 +29,10 @@ func (Backend) Description() string { return "Sumo Logic log search query langua
 const Scope = "*"
 
 var plainField = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// keywords of the search language are written %"…" when a field has their
+// name (AND and OR are case-insensitive there).
+var keywords = map[string]bool{"and": true, "or": true, "not": true, "in": true, "matches": true, "as": true, "by": true, "where": true, "if": true, "true": true, "false": true, "null": true}
 
 // Render renders each condition of the rule.
 func (Backend) Render(r *ir.Rule) ([]string, []*diag.Diagnostic, error) {
@@ -58,7 +63,7 @@ func dialect(warns *[]*diag.Diagnostic) *text.Dialect {
 
 // ref writes a field reference; odd names use %"…" quoting.
 func ref(f string) string {
-	if plainField.MatchString(f) {
+	if plainField.MatchString(f) && !keywords[strings.ToLower(f)] {
 		return f
 	}
 	return "%" + text.Quote(f)
@@ -97,6 +102,11 @@ func leaf(e ir.Expr, warns *[]*diag.Diagnostic) (string, error) {
 		op := n.Op.String()
 		if n.Op == ir.Eq {
 			op = "="
+			// num() is a double: past 2^53 it equates neighbouring
+			// integers, so an exact integer that large is compared as text.
+			if math.Abs(n.Value) >= 1<<53 && !strings.ContainsAny(n.Text, ".eE") {
+				return fmt.Sprintf("%s = %s", ref(n.Field), text.Quote(n.Text)), nil
+			}
 		}
 		return fmt.Sprintf("num(%s) %s %s", ref(n.Field), op, n.Text), nil
 	case *ir.Exists:
@@ -113,7 +123,7 @@ func leaf(e ir.Expr, warns *[]*diag.Diagnostic) (string, error) {
 		}
 		return fmt.Sprintf("(!isNull(%s) AND toLowerCase(%s) = toLowerCase(%s))", a, a, b), nil
 	case *ir.TimePart:
-		return "", text.Unsupported(name, n.Pos, "the %s modifier (a date part of a field) inside a filter", n.Unit)
+		return "", text.Unsupported(name, n.Pos, "the %s modifier (comparing a date part of a timestamp field) in a search filter; sigc eval evaluates it", n.Unit)
 	}
 	panic(fmt.Sprintf("sumologic: unknown IR node %T", e))
 }

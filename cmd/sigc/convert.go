@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -44,7 +45,7 @@ func newConvert() *cobra.Command {
 		Short: "Convert Sigma rules into a target's query language",
 		Long: "Convert Sigma rules (files, directories searched for *.yml and *.yaml, or - for stdin)\n" +
 			"into queries for one target. Targets: " + strings.Join(backends.Names(), ", ") + ".",
-		Args: cobra.MinimumNArgs(1),
+		Args: needPaths,
 		RunE: func(cmd *cobra.Command, args []string) error { return runConvert(cmd, f, args) },
 	}
 	cmd.Flags().StringVarP(&f.target, "target", "t", "", "target query language ("+strings.Join(backends.Names(), ", ")+")")
@@ -52,12 +53,25 @@ func newConvert() *cobra.Command {
 	cmd.Flags().StringVarP(&f.format, "format", "f", "default", "output format: default or json")
 	cmd.Flags().StringVarP(&f.output, "output", "o", "", "write to FILE instead of standard output (written only when complete)")
 	cmd.Flags().BoolVar(&f.failFast, "fail-fast", false, "stop at the first rule that fails")
-	cmd.MarkFlagRequired("target")
 	return cmd
 }
 
 func runConvert(cmd *cobra.Command, f *convertFlags, args []string) error {
 	stderr := cmd.ErrOrStderr()
+	if f.target == "" {
+		fmt.Fprintf(stderr, "sigc: error: convert needs a target: -t %s\n", strings.Join(backends.Names(), " or -t "))
+		return exitError{2}
+	}
+	if cmd.Flags().Changed("output") && f.output == "" {
+		fmt.Fprintln(stderr, "sigc: error: -o needs a file name (or - for standard output)")
+		return exitError{2}
+	}
+	if f.output != "" && f.output != "-" {
+		if st, err := os.Stat(f.output); (err == nil && st.IsDir()) || strings.HasSuffix(f.output, string(os.PathSeparator)) {
+			fmt.Fprintf(stderr, "%s: error: is a directory; give -o a file name\n", f.output)
+			return exitError{2}
+		}
+	}
 	backend, ok := backends.Lookup(f.target)
 	if !ok {
 		fmt.Fprintf(stderr, "sigc: error: unknown target %q; choose one of: %s\n", f.target, strings.Join(backends.Names(), ", "))

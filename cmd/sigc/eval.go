@@ -44,7 +44,7 @@ func newEval() *cobra.Command {
 			"with a header row, optionally gzip-compressed; - reads standard input.\n" +
 			"Correlation windows are tumbling, aligned to multiples of the timespan since the Unix epoch (UTC).\n" +
 			"Exit status is 0 whether or not anything matched, non-zero on errors.",
-		Args: cobra.MinimumNArgs(1),
+		Args: needPaths,
 		RunE: func(cmd *cobra.Command, args []string) error { return runEval(cmd, f, args) },
 	}
 	cmd.Flags().StringArrayVar(&f.logs, "logs", nil, "log file to evaluate (repeatable; - for stdin)")
@@ -54,7 +54,6 @@ func newEval() *cobra.Command {
 	cmd.Flags().DurationVar(&f.lateness, "lateness", 0, "keep correlation windows open this much longer for events that arrive out of time order")
 	cmd.Flags().BoolVar(&f.noEventLog, "no-eventlog-mapping", false, "do not add flat field names to Windows EventLog JSON records")
 	cmd.Flags().BoolVar(&f.failFast, "fail-fast", false, "stop at the first error")
-	cmd.MarkFlagRequired("logs")
 	return cmd
 }
 
@@ -73,8 +72,16 @@ func runEval(cmd *cobra.Command, f *evalFlags, args []string) error {
 		fmt.Fprintf(stderr, "sigc: error: unknown log format %q for --format; use one of %s\n", f.format, strings.Join(logs.Formats, ", "))
 		return exitError{2}
 	}
+	if len(f.logs) == 0 {
+		fmt.Fprintln(stderr, "sigc: error: eval needs log files: --logs FILE (repeatable; - for standard input)")
+		return exitError{2}
+	}
 	if f.lateness < 0 {
-		fmt.Fprintf(stderr, "sigc: error: --lateness %v is negative; give how much longer windows stay open, such as 30m\n", f.lateness)
+		fmt.Fprintln(stderr, "sigc: error: --lateness is negative; give how much longer windows stay open, such as 30m")
+		return exitError{2}
+	}
+	if cmd.Flags().Changed("time-field") && f.timeField == "" {
+		fmt.Fprintln(stderr, "sigc: error: --time-field needs a field name; leave it out to try the usual time fields")
 		return exitError{2}
 	}
 	for _, l := range f.logs {
@@ -142,7 +149,7 @@ files:
 			continue
 		}
 		name := logs.DisplayName(path)
-		inFile := 0
+		inFile, dups, firstDup := 0, 0, 0
 		for {
 			if ctx.Err() != nil {
 				interrupted = true
@@ -180,6 +187,12 @@ files:
 			records++
 			inFile++
 			ev := prep.Prepare(rec)
+			if prep.DuplicateKeys() > 0 {
+				if dups == 0 {
+					firstDup = rec.Line
+				}
+				dups++
+			}
 			compacted := false
 			engine.Each(ev, func(m *eval.Rule) {
 				correlator.Add(m.IR, ev)
@@ -194,8 +207,7 @@ files:
 					}
 					compacted = true
 				}
-				b, _ := json.Marshal(matchLine{RuleID: eval.RuleID(m.IR.ID, m.IR.Name), Title: m.IR.Title, Event: compact.Bytes(), File: name, Line: rec.Line})
-				out.line(b)
+				out.line(eval.MarshalLine(matchLine{RuleID: eval.RuleID(m.IR.ID, m.IR.Name), Title: m.IR.Title, Event: compact.Bytes(), File: name, Line: rec.Line}))
 			})
 		}
 		closer.Close()
@@ -203,8 +215,8 @@ files:
 		if inFile == 0 {
 			fmt.Fprintf(stderr, "%s: warning: no log records in this file\n", name)
 		}
-		if dups := prep.DuplicateKeys(); dups > 0 {
-			fmt.Fprintf(stderr, "%s: warning: %d record(s) repeat a JSON key; the last value of each key was used, as JSON parsers do\n", name, dups)
+		if dups > 0 {
+			fmt.Fprintf(stderr, "%s:%d:1: warning: %d record(s) repeat a JSON key, the first here; the last value of each key was used, as JSON parsers do\n", name, firstDup, dups)
 		}
 	}
 	if !interrupted && out.err == nil {

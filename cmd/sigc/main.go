@@ -29,7 +29,21 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newConvert(), newEval(), newList(), newVersion())
+	// No command is a usage error: the help goes to stderr, exit 2.
+	root.RunE = func(cmd *cobra.Command, args []string) error {
+		cmd.SetOut(stderr)
+		cmd.Usage()
+		return exitError{2}
+	}
 	return root
+}
+
+// needPaths says what a command missing its rule paths should be given.
+func needPaths(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%s needs rule files or directories (or - for standard input); for example: sigc %s examples/serverless", cmd.Name(), cmd.Name())
+	}
+	return nil
 }
 
 func main() {

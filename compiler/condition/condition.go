@@ -105,13 +105,20 @@ var keywords = map[string]bool{"and": true, "or": true, "not": true, "of": true}
 
 // MaxDepth bounds the nesting of parentheses and `not`: Sigma conditions
 // nest a few levels, and the parser and every pass after it recurse once
-// per level.
-const MaxDepth = 100
+// per level. MaxLength bounds a condition's text: the longest in SigmaHQ
+// is under 600 characters.
+const (
+	MaxDepth  = 100
+	MaxLength = 64 << 10
+)
 
 // Parse parses one condition string.
 func Parse(src string) (Expr, error) {
 	if strings.TrimSpace(src) == "" {
 		return nil, &Error{Pos: lexer.Position{Line: 1, Column: 1}, Msg: "condition is empty; name the selections to combine"}
+	}
+	if len(src) > MaxLength {
+		return nil, &Error{Pos: lexer.Position{Line: 1, Column: 1}, Msg: fmt.Sprintf("condition is longer than %d characters; Sigma conditions are a line or two, combine selections with `1 of sel_*` or correlation rules", MaxLength)}
 	}
 	if err := checkTokens(src); err != nil {
 		return nil, err

@@ -16,17 +16,23 @@ import (
 // quote inside a quoted field that is not doubled, makes the record
 // broken: it is reported at the opening quote and reading resumes on the
 // line after the record's first line, so one stray quote costs one line,
-// never the rest of the file.
+// never the rest of the file. A quote left open to the end of the file (or
+// past the bound) also means the quoting of the lines after it cannot be
+// trusted: from there on a quoted field may not span lines, so every line
+// is read at most twice, whatever the input.
 type csvReader struct {
 	file   string
 	lines  lineReader
-	queue  []csvLine // lines to read again after a broken record
+	queue  []csvLine // lines to read again after a broken record, last first (a stack)
 	header []string
 	extra  map[int]string // names of the columns past the header
 	names  map[string]int // header name -> its last column
 	err    error          // a fatal error of the header, reported once
 	warn   error          // a warning about the header, reported once
 	done   bool
+	// oneLine: quoted fields may no longer span lines (after a quote that
+	// ran to the end of the file or past the bound).
+	oneLine bool
 }
 
 // extraName names a value past the header's columns: _extra1, _extra2, …,
@@ -87,9 +93,9 @@ func newCSVReader(file string, lr lineReader) *csvReader {
 // line returns the next line to parse: one queued for re-reading, or a new
 // one.
 func (c *csvReader) line() (csvLine, error) {
-	if len(c.queue) > 0 {
-		l := c.queue[0]
-		c.queue = c.queue[1:]
+	if n := len(c.queue); n > 0 {
+		l := c.queue[n-1]
+		c.queue = c.queue[:n-1]
 		return l, nil
 	}
 	b, err := c.lines.next()
@@ -118,8 +124,11 @@ func (c *csvReader) record() ([]string, int, error) {
 	size := len(first.text)
 	text, i := first.text, 0
 	broken := func(l csvLine, at int, format string, args ...any) ([]string, int, error) {
-		// Read again every line of the record after its first.
-		c.queue = append(append([]csvLine(nil), used[1:]...), c.queue...)
+		// Read again every line of the record after its first (pushed last
+		// first, so the stack gives them back in order).
+		for k := len(used) - 1; k >= 1; k-- {
+			c.queue = append(c.queue, used[k])
+		}
 		col := utf8.RuneCountInString(l.text[:min(at, len(l.text))]) + 1
 		return nil, first.n, &RecordError{File: c.file, Line: l.n, Col: col, Msg: fmt.Sprintf(format, args...)}
 	}
@@ -131,11 +140,15 @@ func (c *csvReader) record() ([]string, int, error) {
 			for {
 				j := strings.IndexByte(text[i:], '"')
 				if j < 0 {
+					if c.oneLine {
+						return broken(open, openAt, "malformed CSV: the quoted field opened here is not closed on its line (after the unclosed quote before it, quoted fields may not span lines); the record is skipped")
+					}
 					// The quoted field goes on at the next line.
 					field.WriteString(text[i:])
 					next, err := c.line()
 					if err == io.EOF {
-						return broken(open, openAt, "malformed CSV: the quoted field opened here is not closed before the end of the file; the record is skipped")
+						c.oneLine = true
+						return broken(open, openAt, "malformed CSV: the quoted field opened here is not closed before the end of the file; the record is skipped, and from here on quoted fields may not span lines")
 					}
 					if err != nil {
 						if _, ok := err.(*RecordError); ok {
@@ -146,7 +159,8 @@ func (c *csvReader) record() ([]string, int, error) {
 					used = append(used, next)
 					size += len(next.text) + 1
 					if size > MaxRecord {
-						return broken(open, openAt, "malformed CSV: the quoted field opened here is not closed within %d bytes; the record is skipped", MaxRecord)
+						c.oneLine = true
+						return broken(open, openAt, "malformed CSV: the quoted field opened here is not closed within %d bytes; the record is skipped, and from here on quoted fields may not span lines", MaxRecord)
 					}
 					field.WriteByte('\n')
 					text, i = next.text, 0

@@ -70,7 +70,7 @@ func TestJSONForms(t *testing.T) {
 	expectRead(t, "a.jsonl", "{\"a\":1}\n{\"a\":2}\n\n{\"a\":3}\n", []int{1, 2, 4})
 	expectRead(t, "b.json", "{\n  \"a\": 1\n}\n{\n  \"a\": {\"b\": \"}\"}\n}\n", []int{1, 4})
 	expectRead(t, "c.json", "[\n {\"a\": 1},\n {\"a\": 2}\n]\n", []int{2, 3})
-	expectRead(t, "d.jsonl", "{\"a\":1}\n{\"a\":\n{\"a\":3}\n", []int{1, 3}, "d.jsonl:2:1: error: the JSON object is not closed before line 3")
+	expectRead(t, "d.jsonl", "{\"a\":1}\n{\"a\":\n{\"a\":3}\n", []int{1, 3}, "d.jsonl:2:1: error: the JSON object is not closed before line 3, which starts another object; lines 2-2 skipped")
 	expectRead(t, "e.jsonl", "{\"a\":1}\n{\"a\" 2}\n{\"a\":3}\n", []int{1, 3}, "e.jsonl:2:6: error: malformed JSON: invalid character '2' after object key")
 	expectRead(t, "f.jsonl", "{\"a\":1}\n42\n{\"a\":3}\n", []int{1, 3}, "f.jsonl:2:1: error: expected a JSON object")
 	expectRead(t, "g.jsonl", "{\"a\":\"\xff\xfe\"}\n{\"a\":3}\n", []int{2}, "g.jsonl:1:7: error: record is not valid UTF-8")
@@ -92,7 +92,7 @@ func TestJSONResync(t *testing.T) {
 	expectRead(t, "a.jsonl", "{\"s\":\"open, \"n\":1}x\n"+rest.String(), want, "a.jsonl:1:15: error: malformed JSON: the string opened here is not closed on its line")
 	// Pretty-printed objects, the first never closed.
 	pretty := "{\n  \"a\": 1,\n  \"b\": {\n    \"c\": 2\n  }\n{\n  \"d\": 1\n}\n{\n  \"e\": 2\n}\n"
-	expectRead(t, "b.json", pretty, []int{6, 9}, "b.json:1:1: error: the JSON object is not closed before line 6, which starts another object; skipped lines 1-5")
+	expectRead(t, "b.json", pretty, []int{6, 9}, "b.json:1:1: error: the JSON object is not closed before line 6, which starts another object; lines 1-5 skipped")
 	// A pretty object with an unterminated string: its remaining lines are
 	// skipped and counted, the next object is read.
 	broken := "{\n  \"a\": \"open,\n  \"b\": 2\n}\n{\n  \"ok\": true\n}\n"
@@ -106,7 +106,7 @@ func TestJSONResync(t *testing.T) {
 	expectRead(t, "v2.json", "[\n{\n\"a\": 1,\n\"arr\": [\n{\n\"x\": 1\n}\n]\n}\n]\n", []int{2})
 	expectRead(t, "v3.json", "[\n    {\n        \"a\": 1,\n\t\t\"n\":\n\t\t{\"x\": 1}\n    },\n    {\"a\": 2}\n]\n", []int{2, 7})
 	// A syntax error inside a broken object is reported where it is.
-	expectRead(t, "s.json", "{\"a\":9, \"b\": {\"c\": [1,2,}\n{\"a\":1}\n", []int{2}, "s.json:1:25: error: malformed JSON: invalid character '}' looking for beginning of value; skipped lines 1-1")
+	expectRead(t, "s.json", "{\"a\":9, \"b\": {\"c\": [1,2,}\n{\"a\":1}\n", []int{2}, "s.json:1:25: error: malformed JSON: invalid character '}' looking for beginning of value; lines 1-1 skipped")
 	// Elements of an array resynchronise at their own indentation.
 	arr := "[\n  {\n    \"a\": \"open\n  },\n  {\n    \"a\": 2\n  }\n]\n"
 	expectRead(t, "f.json", arr, []int{5}, "f.json:3:10: error: malformed JSON: the string opened here is not closed on its line (lines 2-4 skipped)")
@@ -116,7 +116,7 @@ func TestHugeLine(t *testing.T) {
 	big := "{\"a\":\"" + strings.Repeat("x", 10<<20) + "\"}\n{\"a\":1}\n"
 	expectRead(t, "h.jsonl", big, []int{2}, "h.jsonl:1:1: error: line is longer than")
 	pretty := "{\n" + strings.Repeat("  \"a\": \""+strings.Repeat("x", 1<<20)+"\",\n", 9) + "  \"z\": 1\n}\n{\"a\":1}\n"
-	expectRead(t, "p.json", pretty, []int{13}, "p.json:1:1: error: record is larger than 8388608 bytes; skipped (lines 1-12)")
+	expectRead(t, "p.json", pretty, []int{13}, "p.json:1:1: error: record is larger than 8388608 bytes (lines 1-12 skipped)")
 	kv := "a=" + strings.Repeat("x", 10<<20) + "\nb=1\n"
 	expectRead(t, "h.log", kv, []int{2}, "h.log:1:1: error: line is longer than")
 }

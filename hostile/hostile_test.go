@@ -448,10 +448,49 @@ func TestInterruptEndsOnALineBoundary(t *testing.T) {
 		t.Errorf("output does not end with a complete line: …%q", s[max(0, len(s)-80):])
 	}
 	n := countMatches(t, s)
-	if !strings.Contains(errb.String(), "interrupted after") {
+	if !strings.Contains(errb.String(), "interrupted;") {
 		t.Errorf("stderr: %s", errb.String())
 	}
 	t.Logf("%d complete lines before the interrupt", n)
+}
+
+// A match reaches a pipe within a second even when nothing follows it, and
+// SIGINT ends a run that waits for input.
+func TestInterruptWhileWaiting(t *testing.T) {
+	rl := write(t, "r.yml", rule("  s: {A: x}\n  condition: s\n"))
+	cmd := exec.Command(sigc, "eval", "--logs", "-", rl)
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	stdin.Write([]byte(`{"A":"x"}` + "\n" + `{"A":"no"}` + "\n"))
+	line := make(chan string, 1)
+	go func() {
+		l, _ := bufio.NewReader(stdout).ReadString('\n')
+		line <- l
+	}()
+	select {
+	case l := <-line:
+		if !strings.Contains(l, `"rule_id":"h1"`) {
+			t.Errorf("first line %q", l)
+		}
+	case <-time.After(3 * time.Second):
+		t.Error("the match did not reach the pipe within 3 s")
+	}
+	cmd.Process.Signal(os.Interrupt)
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case <-exited:
+		if code := cmd.ProcessState.ExitCode(); code != 130 {
+			t.Errorf("exit %d, want 130", code)
+		}
+	case <-time.After(3 * time.Second):
+		cmd.Process.Kill()
+		t.Error("SIGINT did not end a run waiting for input")
+	}
 }
 
 func TestOutputFiles(t *testing.T) {

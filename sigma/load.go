@@ -96,6 +96,10 @@ type loader struct {
 	diags   []*diag.Diagnostic
 	nodes   int
 	aliases bool // the document uses aliases (for the size message)
+	// counting is on while checkShape walks the document: the node budget
+	// is spent there, once; loading the checked document visits nodes
+	// again (keys twice, for merge keys) and must not run out of it.
+	counting bool
 }
 
 func (l *loader) pos(n *yaml.Node) diag.Pos {
@@ -115,9 +119,14 @@ func (l *loader) resolve(n *yaml.Node) (*yaml.Node, bool) {
 		l.aliases = true
 		n = n.Alias
 	}
-	l.nodes++
-	if n == nil || l.nodes > maxNodes {
+	if n == nil {
 		return nil, false
+	}
+	if l.counting {
+		l.nodes++
+		if l.nodes > maxNodes {
+			return nil, false
+		}
 	}
 	return n, true
 }
@@ -156,10 +165,12 @@ func (l *loader) loadDocument(doc *yaml.Node, out *Collection) {
 		}
 		root = doc.Content[0]
 	}
-	if !l.checkShape(root, 0) {
+	l.counting = true
+	ok := l.checkShape(root, 0)
+	l.counting = false
+	if !ok {
 		return
 	}
-	l.nodes = 0
 	root, _ = l.resolve(root)
 	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
 		return // empty document between separators

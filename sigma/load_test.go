@@ -277,3 +277,21 @@ func FuzzLoad(f *testing.F) {
 		Load("fuzz.yml", src)
 	})
 }
+
+// A large mapping within the node budget loads every item: the budget is
+// spent by the shape check, not again while loading.
+func TestLoadLargeMappingKeepsEveryItem(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("title: t\nlogsource: {product: x}\ndetection:\n  sel:\n")
+	for i := 0; i < 90000; i++ {
+		fmt.Fprintf(&b, "    f%d: x\n", i)
+	}
+	b.WriteString("  condition: sel\n")
+	col, diags := Load("r.yml", []byte(b.String()))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if n := len(col.Rules[0].Detection.Searches[0].Alts[0].Items); n != 90000 {
+		t.Errorf("%d items loaded, want 90000", n)
+	}
+}

@@ -80,15 +80,29 @@ func (Backend) RenderCorrelation(c *ir.Correlation) (string, []*diag.Diagnostic,
 	}
 	if p.Interval {
 		warns = append(warns, diag.Warnf(p.IntervalPos, "logscale: interval() orders events with sort(limit=max) before neighbor(); sort() keeps at most StateRowLimit events (20,000 by default on versions before about 1.182), so beyond that many matching events the intervals are computed on a subset"))
+		// One key per group field, prefixed so that test() compares them as
+		// text (it compares numeric-looking values as numbers: "5" and
+		// "5.0" are equal there, but not to groupBy()), and kept apart, so
+		// no two groups share keys. Sorting by the keys, then time, makes
+		// neighbor()'s previous event the previous one of the same group.
+		var keys, sortTypes, sortOrders, same []string
+		for k, g := range groupFields {
+			src := g
+			if k > 0 {
+				src = text.Quote(c.GroupBy[k-1])
+			}
+			key := fmt.Sprintf("_g%d", k)
+			stages = append(stages, fmt.Sprintf("%s := format(format=\"k%%s\", field=[%s])", key, src))
+			keys = append(keys, key)
+			sortTypes, sortOrders = append(sortTypes, "string"), append(sortOrders, "asc")
+			same = append(same, fmt.Sprintf("test(getField(%s) == %s)", text.Quote("_prev."+key), key))
+		}
 		stages = append(stages,
-			fmt.Sprintf("_group := format(format=%s, field=[%s])", text.Quote(strings.TrimSuffix(strings.Repeat("%s|", len(groupFields)), "|")), strings.Join(groupFields, ", ")),
 			"_ts := @timestamp",
-			// neighbor() reads the previous event of the whole stream: sorting by
-			// group first makes it the previous event of the same group.
-			"sort(field=[_group, _ts], order=[asc, asc], type=[string, number], limit=max)",
-			"neighbor(include=[_ts, _group], prefix=_prev)",
+			fmt.Sprintf("sort(field=[%s, _ts], order=[%s, asc], type=[%s, number], limit=max)", strings.Join(keys, ", "), strings.Join(sortOrders, ", "), strings.Join(sortTypes, ", ")),
+			fmt.Sprintf("neighbor(include=[_ts, %s], prefix=_prev)", strings.Join(keys, ", ")),
 			// neighbor() names its outputs _prev._ts: dotted, so read with getField().
-			`case { test(getField("_prev._group") == _group) | _interval := (_ts - getField("_prev._ts")) / 1000; * }`)
+			fmt.Sprintf(`case { %s | _interval := (_ts - getField("_prev._ts")) / 1000; * }`, strings.Join(same, " and ")))
 	}
 
 	for _, f := range p.Squares {

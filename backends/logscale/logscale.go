@@ -6,7 +6,6 @@ package logscale
 import (
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/sigc-project/sigc/backends/text"
@@ -27,6 +26,8 @@ func (Backend) Description() string { return "CrowdStrike Falcon LogScale query 
 // character (dots and @ included: "dotted names should be quoted to avoid
 // parsing ambiguity") must be double-quoted.
 var bareField = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+var integerText = regexp.MustCompile(`^-?[0-9]+$`)
 
 // keywords would read as syntax, not as a field name.
 var keywords = map[string]bool{"and": true, "or": true, "not": true, "case": true, "match": true, "in": true, "true": true, "false": true}
@@ -120,7 +121,9 @@ func leaf(e ir.Expr, warns *[]*diag.Diagnostic) (string, error) {
 		return fmt.Sprintf("cidr(%s, subnet=%s)", f, text.Quote(n.Prefix.String())), nil
 	case *ir.Number:
 		if n.Op == ir.Eq {
-			if _, err := strconv.Atoi(n.Text); err == nil {
+			// An integer is compared as the text it is (exactly, at any
+			// size); test() would compare doubles.
+			if integerText.MatchString(n.Text) {
 				f, err := field(n, n.Field)
 				if err != nil {
 					return "", err

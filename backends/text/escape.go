@@ -105,12 +105,40 @@ func writeRegexRune(b *strings.Builder, r rune) {
 
 // RegexBody writes a user regex inside /…/ delimiters: unescaped slashes
 // are escaped and invisible characters (a raw CR, NUL or U+202E) become
-// escapes that mean the same character.
+// escapes that mean the same character. Inside \Q…\E, where a backslash
+// is literal, the quote is closed around such an escape (\E\x0d\Q).
 func RegexBody(re string) string {
 	var b strings.Builder
+	quoted := false // inside \Q…\E
 	for i := 0; i < len(re); {
 		r, size := utf8.DecodeRuneInString(re[i:])
+		if quoted {
+			switch {
+			case strings.HasPrefix(re[i:], `\E`):
+				quoted = false
+				b.WriteString(`\E`)
+				i += 2
+			case r == '/' || Invisible(r):
+				b.WriteString(`\E`)
+				if r == '/' {
+					b.WriteString(`\/`)
+				} else {
+					regexEscape(&b, r)
+				}
+				b.WriteString(`\Q`)
+				i += size
+			default:
+				b.WriteString(re[i : i+size])
+				i += size
+			}
+			continue
+		}
 		switch {
+		case strings.HasPrefix(re[i:], `\Q`):
+			quoted = true
+			b.WriteString(`\Q`)
+			i += 2
+			continue
 		case r == '\\' && i+size < len(re):
 			next, nsize := utf8.DecodeRuneInString(re[i+size:])
 			if Invisible(next) { // an escaped invisible character is that character

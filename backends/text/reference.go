@@ -2,6 +2,8 @@ package text
 
 import (
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -101,4 +103,16 @@ func Summary(fn string, nums []float64) float64 {
 		lo, hi = min(lo, f), max(hi, f)
 	}
 	return map[string]float64{"sum": s, "avg": s / float64(len(nums)), "min": lo, "max": hi}[fn]
+}
+
+var decimal = regexp.MustCompile(`^[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$`)
+
+// ParseDecimal reads a number as the targets' numeric tests do: a decimal
+// number, nothing else (no "inf", no hexadecimal, no underscores, no
+// spaces), as the reference interpreters read every value.
+func ParseDecimal(s string) (float64, error) {
+	if !decimal.MatchString(s) {
+		return 0, fmt.Errorf("%q is not a decimal number", s)
+	}
+	return strconv.ParseFloat(s, 64)
 }

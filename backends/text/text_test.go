@@ -88,6 +88,9 @@ func TestQuote(t *testing.T) {
 	if got := RegexBody("a\rb\x00c\u202ed[\u2028]"); got != `a\x0db\x00c\x{202e}d[\x{2028}]` {
 		t.Errorf("got %s", got)
 	}
+	if got := RegexBody("\\Qa\rb/c\\E/"); got != `\Qa\E\x0d\Qb\E\/\Qc\E\/` {
+		t.Errorf("got %s", got)
+	}
 	if got := RegexLiteral("\u202egpj.exe"); got != `\x{202e}gpj\.exe` {
 		t.Errorf("got %s", got)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"os/signal"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -122,11 +122,32 @@ func runEval(cmd *cobra.Command, f *evalFlags, args []string) error {
 		return exitError{1}
 	}
 
-	// SIGINT and SIGTERM stop the run between records: the output then
-	// ends with the last complete line.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	out := &lineOutput{w: cmd.OutOrStdout()}
+	// SIGINT and SIGTERM end the run at once, even while it waits for
+	// input: the complete lines are written, then it exits 130. A timer
+	// hands waiting lines on, so a reader of a pipe sees matches as they
+	// come, whatever follows them.
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(signals)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		tick := time.NewTicker(500 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				out.flush()
+			case <-signals:
+				out.flush()
+				fmt.Fprintln(stderr, "sigc: interrupted; the output ends with the last complete match, and open correlation windows were not reported")
+				os.Exit(130)
+			}
+		}
+	}()
 	hideRule, hideCorr := eval.Suppressed(corrs)
 	correlator := eval.NewCorrelator(corrs, f.timeField, func(fr *eval.Firing) {
 		if !hideCorr[fr.Correlation] {
@@ -136,7 +157,7 @@ func runEval(cmd *cobra.Command, f *evalFlags, args []string) error {
 	correlator.Lateness = f.lateness
 	prep := eval.NewPreparer(eval.Options{EventLog: !f.noEventLog})
 	var compact bytes.Buffer
-	records, interrupted := 0, false
+	records := 0
 files:
 	for _, path := range f.logs {
 		r, closer, err := logs.Open(path, f.format, cmd.InOrStdin())
@@ -151,12 +172,7 @@ files:
 		name := logs.DisplayName(path)
 		inFile, dups, firstDup := 0, 0, 0
 		for {
-			if ctx.Err() != nil {
-				interrupted = true
-				closer.Close()
-				break files
-			}
-			if out.err != nil {
+			if out.failed() {
 				closer.Close()
 				break files
 			}
@@ -219,16 +235,12 @@ files:
 			fmt.Fprintf(stderr, "%s:%d:1: warning: %d record(s) repeat a JSON key, the first here; the last value of each key was used, as JSON parsers do\n", name, firstDup, dups)
 		}
 	}
-	if !interrupted && out.err == nil {
+	if !out.failed() {
 		correlator.Close()
 	}
 	if err := out.flush(); err != nil {
 		fmt.Fprintf(stderr, "sigc: error: cannot write the output: %v; the run stopped\n", err)
 		return exitError{1}
-	}
-	if interrupted {
-		fmt.Fprintf(stderr, "sigc: interrupted after %d record(s); the output ends with the last complete match, and open correlation windows were not reported\n", records)
-		return exitError{130}
 	}
 	if correlator.NoTime > 0 {
 		if f.timeField != "" {
@@ -253,35 +265,44 @@ files:
 
 // lineOutput writes whole lines only: it buffers them and hands the writer
 // complete lines, so an interrupted run ends on a line boundary. The first
-// write error is kept and stops the run.
-//
-// Lines are handed on when 64 KiB are waiting, or when the oldest waiting
-// line is half a second old, so a reader of a pipe sees matches as they
-// come.
+// write error is kept and stops the run. Lines are handed on when 64 KiB
+// wait, or when flush is called (by a timer, at the end of each file, on
+// a signal); a mutex keeps those apart.
 type lineOutput struct {
-	w     io.Writer
-	buf   []byte
-	err   error
-	since time.Time // when the oldest waiting line came
+	mu  sync.Mutex
+	w   io.Writer
+	buf []byte
+	err error
 }
 
 func (o *lineOutput) line(b []byte) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	if o.err != nil {
 		return
 	}
-	if len(o.buf) == 0 {
-		o.since = time.Now()
-	}
 	o.buf = append(append(o.buf, b...), '\n')
-	if len(o.buf) >= 64<<10 || time.Since(o.since) > 500*time.Millisecond {
-		o.flush()
+	if len(o.buf) >= 64<<10 {
+		o.flushLocked()
 	}
 }
 
 func (o *lineOutput) flush() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.flushLocked()
+}
+
+func (o *lineOutput) flushLocked() error {
 	if o.err == nil && len(o.buf) > 0 {
 		_, o.err = o.w.Write(o.buf)
 		o.buf = o.buf[:0]
 	}
 	return o.err
+}
+
+func (o *lineOutput) failed() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.err != nil
 }

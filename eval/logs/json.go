@@ -39,8 +39,9 @@ type jsonReader struct {
 	inArray bool
 	first   bool // nothing read yet (a byte order mark may come)
 
-	rec   []byte      // the record being read
-	ready []readyItem // records and errors recovered from a broken record
+	readErr error       // a read error met while skipping, for the next call
+	rec     []byte      // the record being read
+	ready   []readyItem // records and errors recovered from a broken record
 }
 
 // readyItem is a recovered record or the error of a broken one.
@@ -99,6 +100,10 @@ func (j *jsonReader) errAt(line, col int, format string, args ...any) *RecordErr
 }
 
 func (j *jsonReader) Next() (*Record, error) {
+	if err := j.readErr; err != nil && len(j.ready) == 0 {
+		j.readErr = nil
+		return nil, err
+	}
 	if len(j.ready) > 0 {
 		it := j.ready[0]
 		j.ready = j.ready[1:]
@@ -162,7 +167,7 @@ func (j *jsonReader) resync(from, col int) string {
 	j.pos = len(j.line)
 	for !j.eof {
 		if _, err := j.nextLine(); err != nil {
-			j.eof = true
+			j.eof, j.readErr = true, err // reported by the next Next
 			break
 		}
 		if ind, c := indent(j.line); ind > 0 && ind <= col && (c == '{' || c == '[') {
@@ -170,10 +175,7 @@ func (j *jsonReader) resync(from, col int) string {
 			break
 		}
 	}
-	to := j.lineNo - 1
-	if j.eof {
-		to = j.lineNo
-	}
+	to := j.lineNo - 1 // the line it stopped at, or the end (counted one past)
 	if to <= from {
 		return ""
 	}

@@ -100,7 +100,10 @@ func Open(path, format string, stdin io.Reader) (Reader, io.Closer, error) {
 		br = bufio.NewReaderSize(plain, 64<<10)
 		closer = multiCloser{plain, rc}
 	}
-	head, _ := br.Peek(4096)
+	// Sniff what has arrived (at least one byte, or the end): waiting for
+	// 4 KiB would hold up the first record of a slow pipe.
+	br.Peek(1)
+	head, _ := br.Peek(min(4096, br.Buffered()))
 	if bytes.IndexByte(head, 0) >= 0 {
 		closer.Close()
 		return nil, nil, fmt.Errorf("%s: error: file is binary (it contains NUL bytes), not JSON, key=value or CSV logs", name)

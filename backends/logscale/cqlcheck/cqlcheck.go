@@ -348,8 +348,8 @@ func evalTest(t *testFn, ev *Event) bool {
 	if !lok || !rok {
 		return false
 	}
-	lf, lerr := strconv.ParseFloat(left, 64)
-	rf, rerr := strconv.ParseFloat(right, 64)
+	lf, lerr := text.ParseDecimal(left)
+	rf, rerr := text.ParseDecimal(right)
 	if lerr == nil && rerr == nil {
 		switch t.Op {
 		case "==":
@@ -412,7 +412,7 @@ func arithValue(a *arith, ev *Event) (string, bool) {
 	if len(a.Rest) == 0 {
 		return v, ok
 	}
-	x, err := strconv.ParseFloat(v, 64)
+	x, err := text.ParseDecimal(v)
 	if !ok || err != nil {
 		return "", false
 	}
@@ -420,7 +420,7 @@ func arithValue(a *arith, ev *Event) (string, bool) {
 	var ops []string
 	for _, r := range a.Rest {
 		w, ok2 := termValue(r.R, ev)
-		y, err := strconv.ParseFloat(w, 64)
+		y, err := text.ParseDecimal(w)
 		if !ok2 || err != nil {
 			return "", false
 		}

@@ -54,7 +54,7 @@ func num(s string, ok bool) (float64, bool) {
 	if !ok {
 		return 0, false
 	}
-	f, err := strconv.ParseFloat(s, 64)
+	f, err := text.ParseDecimal(s)
 	return f, err == nil
 }
 
@@ -311,7 +311,7 @@ func aggregate(fn *call, evs []*Event, row *Event) error {
 			return nil
 		}
 		for _, p := range arrayOf(fn, "percentiles") {
-			pf, _ := strconv.ParseFloat(p, 64)
+			pf, _ := text.ParseDecimal(p)
 			set(row, as+"_"+p, fmtNum(ir.Percentile(nums, pf)))
 		}
 	case "selectFromMin", "selectFromMax":

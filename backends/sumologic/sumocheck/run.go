@@ -52,7 +52,7 @@ func num(s string, ok bool) (float64, bool) {
 	if !ok {
 		return 0, false
 	}
-	f, err := strconv.ParseFloat(s, 64)
+	f, err := text.ParseDecimal(s)
 	return f, err == nil
 }
 
@@ -271,7 +271,7 @@ func aggOne(a *agg, evs []*Event, row *Event) {
 		}
 	case len(nums) == 0:
 	case a.Fn == "pct":
-		p, _ := strconv.ParseFloat(*a.P, 64)
+		p, _ := text.ParseDecimal(*a.P)
 		set(row, a.As, fmtNum(ir.Percentile(nums, p)))
 	default:
 		set(row, a.As, fmtNum(text.Summary(a.Fn, nums)))

@@ -224,7 +224,7 @@ func values(o *operand, ev *Event) []string {
 	case o.Num != nil:
 		var out []string
 		for _, v := range values(o.Num, ev) {
-			if _, err := strconv.ParseFloat(v, 64); err == nil {
+			if _, err := text.ParseDecimal(v); err == nil {
 				out = append(out, v)
 			}
 		}
@@ -278,8 +278,8 @@ func evalCompare(c *compare, ev *Event) bool {
 	right := values(c.Right, ev)
 	for _, l := range left {
 		for _, r := range right {
-			lf, lerr := strconv.ParseFloat(l, 64)
-			rf, rerr := strconv.ParseFloat(r, 64)
+			lf, lerr := text.ParseDecimal(l)
+			rf, rerr := text.ParseDecimal(r)
 			numeric := lerr == nil && rerr == nil && c.Right.String == nil
 			switch c.Op {
 			case "=":

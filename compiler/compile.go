@@ -10,13 +10,16 @@ import (
 
 	"github.com/sigc-project/sigc/compiler/condition"
 	"github.com/sigc-project/sigc/compiler/ir"
+	"github.com/sigc-project/sigc/compiler/pipeline"
 	"github.com/sigc-project/sigc/diag"
 	"github.com/sigc-project/sigc/sigma"
 )
 
 // Options configure compilation.
 type Options struct {
-	Pipeline *Pipeline
+	// Pipeline is the resolved processing pipeline (pipeline.Resolve of
+	// every -p); nil applies none.
+	Pipeline *pipeline.Pipeline
 }
 
 // Result is one compiled rule, or the diagnostics that stopped it.
@@ -46,11 +49,42 @@ func Compile(col *sigma.Collection, opts Options) []Result {
 			}
 		}
 		if !res.Diags.HasErrors() {
+			res.Diags = append(res.Diags, finish(r, rule, opts)...)
+		}
+		if !res.Diags.HasErrors() {
 			res.Rule = rule
 		}
 		out = append(out, res)
 	}
 	return out
+}
+
+// finish runs the pipeline pass over a rule whose conditions still hold
+// detection items (filters included, so the pipeline maps their fields
+// too, as pySigma does), then assembles the items into tests, bounds the
+// result and simplifies it.
+func finish(src *sigma.Rule, rule *ir.Rule, opts Options) diag.List {
+	subject := &pipeline.Subject{Rule: src, Logsource: &rule.Logsource, Conditions: rule.Conditions, Fields: src.Fields, Pos: src.Pos, Compile: compileItems}
+	diags := opts.Pipeline.Apply(subject)
+	if diags.HasErrors() {
+		return diags
+	}
+	rule.Conditions = subject.Conditions
+	rule.Custom = subject.Custom
+	rule.Fields = subject.Fields
+	for i, cond := range rule.Conditions {
+		e, ds := opts.Pipeline.Assemble(cond)
+		diags = append(diags, ds...)
+		if ds.HasErrors() {
+			return diags
+		}
+		if ir.Size(e, MaxExpandedSize) > MaxExpandedSize {
+			diags.Add(diag.Errorf(cond.Position(), "condition expands to more than %d nodes (tests, and, or, not) once selections repeated by name or by `N of` are written out; simplify it", MaxExpandedSize))
+			return diags
+		}
+		rule.Conditions[i] = ir.Simplify(e)
+	}
+	return diags
 }
 
 // UnusedFilters reports filters that named no loaded rule.
@@ -97,7 +131,7 @@ type compiledFilter struct {
 }
 
 func compileFilter(f *sigma.Filter, opts Options) compiledFilter {
-	c := &ruleCompiler{det: &f.Detection, pipeline: opts.Pipeline}
+	c := &ruleCompiler{det: &f.Detection}
 	conds := c.conditions()
 	if len(f.Detection.Conditions) > 1 {
 		c.errorf(f.Detection.Conditions[1].Pos, "a filter takes one condition string, not a list; join the conditions with `and` or `or`")
@@ -122,7 +156,9 @@ func (f compiledFilter) apply(rule *ir.Rule, src *sigma.Filter) diag.List {
 		return f.diags
 	}
 	for i, cond := range rule.Conditions {
-		rule.Conditions[i] = ir.Simplify(&ir.And{Node: ir.Node{Pos: cond.Position()}, Args: []ir.Expr{cond, f.cond}})
+		// Each rule gets its own copy of the filter's items: the pipeline
+		// pass treats them as the rule's (logsource conditions included).
+		rule.Conditions[i] = &ir.And{Node: ir.Node{Pos: cond.Position()}, Args: []ir.Expr{cond, pipeline.Clone(f.cond)}}
 	}
 	if *f.reported {
 		return nil
@@ -132,7 +168,7 @@ func (f compiledFilter) apply(rule *ir.Rule, src *sigma.Filter) diag.List {
 }
 
 func compileRule(r *sigma.Rule, opts Options) (*ir.Rule, diag.List) {
-	c := &ruleCompiler{det: &r.Detection, pipeline: opts.Pipeline}
+	c := &ruleCompiler{det: &r.Detection}
 	conds := c.conditions()
 	rule := &ir.Rule{
 		ID: r.ID, Name: r.Name, Title: r.Title, Level: r.Level, Status: r.Status,
@@ -143,16 +179,28 @@ func compileRule(r *sigma.Rule, opts Options) (*ir.Rule, diag.List) {
 	return rule, c.diags
 }
 
+// compileItems compiles `field|modifiers: values` from a pipeline
+// (add_condition) exactly as a rule's selection.
+func compileItems(items []sigma.FieldItem) ([]*pipeline.Item, diag.List) {
+	c := &ruleCompiler{}
+	var out []*pipeline.Item
+	for i := range items {
+		if it := c.compileItem(&items[i]); it != nil {
+			out = append(out, it)
+		}
+	}
+	return out, c.diags
+}
+
 // MaxExpandedSize bounds a condition's tree once selections referenced
 // several times are counted each time: what every backend renders and the
 // evaluator plans.
 const MaxExpandedSize = 1_000_000
 
 type ruleCompiler struct {
-	det      *sigma.Detection
-	pipeline *Pipeline
-	diags    diag.List
-	cache    map[string]ir.Expr
+	det   *sigma.Detection
+	diags diag.List
+	cache map[string]ir.Expr
 }
 
 func (c *ruleCompiler) errorf(p diag.Pos, format string, args ...any) {
@@ -172,11 +220,11 @@ func (c *ruleCompiler) conditions() []ir.Expr {
 		if e == nil {
 			continue
 		}
-		if ir.Size(e, MaxExpandedSize) > MaxExpandedSize {
+		if ir.Size(e, MaxExpandedSize) > MaxExpandedSize { // items count one each: checked again once assembled
 			c.errorf(cond.Pos, "condition expands to more than %d nodes (tests, and, or, not) once selections repeated by name or by `N of` are written out; simplify it", MaxExpandedSize)
 			continue
 		}
-		out = append(out, ir.Simplify(e))
+		out = append(out, e)
 	}
 	// Compile selections the condition does not use too: their errors matter.
 	for _, s := range c.det.Searches {
@@ -333,7 +381,7 @@ func (c *ruleCompiler) search(s *sigma.Search) ir.Expr {
 		if a.Keyword != nil {
 			it := sigma.FieldItem{Pos: a.Keyword.Pos, Values: []sigma.Value{*a.Keyword}}
 			if e := c.compileItem(&it); e != nil {
-				alts = append(alts, e)
+				alts = append(alts, ir.Expr(e))
 			} else {
 				failed = true
 			}
@@ -346,7 +394,7 @@ func (c *ruleCompiler) search(s *sigma.Search) ir.Expr {
 				failed = true
 				continue
 			}
-			items = append(items, e)
+			items = append(items, ir.Expr(e))
 		}
 		if len(a.Items) == 0 {
 			c.errorf(a.Pos, "selection %s has an empty map; give it field: value pairs", diag.Quote(s.Name))

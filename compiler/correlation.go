@@ -9,6 +9,7 @@ import (
 
 	"github.com/sigc-project/sigc/compiler/aggexpr"
 	"github.com/sigc-project/sigc/compiler/ir"
+	"github.com/sigc-project/sigc/compiler/pipeline"
 	"github.com/sigc-project/sigc/diag"
 	"github.com/sigc-project/sigc/sigma"
 )
@@ -105,9 +106,51 @@ func CompileCorrelations(col *sigma.Collection, rules []Result, opts Options) []
 type corrCompiler struct {
 	lists    map[string]bool // named values() aggregates: lists of texts
 	src      *sigma.Correlation
-	pipeline *Pipeline
+	pipeline *pipeline.Pipeline
 	inputs   []*ir.Input
 	diags    diag.List
+}
+
+// mapField runs the pipeline over one field the correlation names, as a
+// field of this correlation rule (its rule conditions see the correlation,
+// and `logsource` the rules it refers to). single: an alias or a value
+// field, which must stay one field.
+func (c *corrCompiler) mapField(name string, pos diag.Pos, single bool) []string {
+	if c.pipeline == nil {
+		return []string{name}
+	}
+	cf := &pipeline.CorrField{Names: []string{name}, Single: single, Pos: pos}
+	s := &pipeline.Subject{Correlation: c.src, Refs: refLogsources(c.inputs), CorrFields: []*pipeline.CorrField{cf}, Pos: c.src.Pos}
+	for _, d := range c.pipeline.Apply(s) {
+		if d.Severity == diag.Error {
+			c.diags.Add(d)
+			return []string{name}
+		}
+	}
+	return cf.Names
+}
+
+// mapOne maps a field that must stay one field.
+func (c *corrCompiler) mapOne(name string, pos diag.Pos) string {
+	out := c.mapField(name, pos, true)
+	if len(out) != 1 {
+		return name
+	}
+	return out[0]
+}
+
+// refLogsources lists the logsources of the rules a correlation refers
+// to, through inner correlations.
+func refLogsources(inputs []*ir.Input) []ir.Logsource {
+	var out []ir.Logsource
+	for _, in := range inputs {
+		if in.Rule != nil {
+			out = append(out, in.Rule.Logsource)
+		} else if in.Correlation != nil {
+			out = append(out, refLogsources(in.Correlation.Inputs)...)
+		}
+	}
+	return out
 }
 
 func (c *corrCompiler) errorf(p diag.Pos, format string, args ...any) {
@@ -198,24 +241,24 @@ func (c *corrCompiler) groupBy(out *ir.Correlation) {
 	}
 	// An alias names a new field; any other group-by name is a field, mapped.
 	for _, g := range c.src.GroupBy {
-		name := g.Raw
-		if _, ok := aliases[g.Raw]; !ok {
-			name = c.pipeline.mapField(name)
+		if _, ok := aliases[g.Raw]; ok {
+			out.GroupBy = append(out.GroupBy, g.Raw)
+			continue
 		}
-		out.GroupBy = append(out.GroupBy, name)
+		out.GroupBy = append(out.GroupBy, c.mapField(g.Raw, g.Pos, false)...)
 	}
 	for _, in := range c.inputs {
 		for _, g := range c.src.GroupBy {
-			field := g.Raw
 			if a, ok := aliases[g.Raw]; ok {
 				v, ok := a.Fields[in.Ref]
 				if !ok {
 					c.errorf(a.Pos, "alias %s does not say which field of %s it stands for; add `%s: <field>` under it", diag.Quote(a.Name), diag.Quote(in.Ref), in.Ref)
 					continue
 				}
-				field = v.Raw
+				in.GroupFields = append(in.GroupFields, c.mapOne(v.Raw, v.Pos))
+				continue
 			}
-			in.GroupFields = append(in.GroupFields, c.pipeline.mapField(field))
+			in.GroupFields = append(in.GroupFields, c.mapField(g.Raw, g.Pos, false)...)
 		}
 	}
 }
@@ -285,7 +328,7 @@ func (c *corrCompiler) valueType(out *ir.Correlation, t string, fn ir.AggFunc) {
 		c.errorf(c.src.CondPos, "%s needs the field to aggregate: add `field: <name>` to the condition", t)
 		return
 	}
-	agg := &ir.AggCall{Pos: field.Pos, Func: fn, Arg: ir.EvField{Name: c.pipeline.mapField(field.Raw)}}
+	agg := &ir.AggCall{Pos: field.Pos, Func: fn, Arg: ir.EvField{Name: c.mapOne(field.Raw, field.Pos)}}
 	if fn == ir.AggPercentile {
 		p := c.setting("percentile", c.src.Percentile)
 		if p == nil {
@@ -552,7 +595,7 @@ func (c *corrCompiler) eventExpr(e aggexpr.Expr, base diag.Pos) ir.EventExpr {
 			c.errorf(pos, "an empty field name; write the field between the back-quotes")
 			return nil
 		}
-		return ir.EvField{Name: c.pipeline.mapField(n.Name)}
+		return ir.EvField{Name: c.mapOne(n.Name, pos)}
 	case *aggexpr.Call:
 		switch n.Name {
 		case "bucket":

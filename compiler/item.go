@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/sigc-project/sigc/compiler/ir"
+	"github.com/sigc-project/sigc/compiler/pipeline"
 	"github.com/sigc-project/sigc/diag"
 	"github.com/sigc-project/sigc/sigma"
 )
@@ -153,16 +154,27 @@ func planItem(it *sigma.FieldItem) (*itemPlan, *diag.Diagnostic) {
 	return p, nil
 }
 
-// compileItem turns one `field|mods: values` into IR.
-func (c *ruleCompiler) compileItem(it *sigma.FieldItem) ir.Expr {
+// compileItem turns one `field|mods: values` into a pipeline item: the
+// modifiers applied to every value, the field as written (the pipeline
+// pass maps it).
+func (c *ruleCompiler) compileItem(it *sigma.FieldItem) *pipeline.Item {
 	plan, d := planItem(it)
 	if d != nil {
 		c.diags.Add(d)
 		return nil
 	}
-	field := c.pipeline.mapField(it.Field)
+	field := it.Field
 	pos := it.Pos
 	node := ir.Node{Pos: pos}
+	item := &pipeline.Item{Node: node, Field: field, All: plan.all, Neq: plan.neq}
+	for _, m := range it.Modifiers {
+		item.Modifiers = append(item.Modifiers, m.Name)
+	}
+	add := func(p diag.Pos, alts ...ir.Expr) {
+		if len(alts) > 0 {
+			item.Values = append(item.Values, &pipeline.Value{Pos: p, Alts: alts})
+		}
+	}
 
 	if plan.exists {
 		if len(it.Values) != 1 || it.Values[0].Kind != sigma.Bool {
@@ -173,89 +185,88 @@ func (c *ruleCompiler) compileItem(it *sigma.FieldItem) ir.Expr {
 		if strings.EqualFold(it.Values[0].Raw, "false") {
 			e = &ir.Not{Node: node, Arg: e}
 		}
-		return e
+		add(it.Values[0].Pos, e)
+		return item
 	}
 
-	var alts []ir.Expr
+	failed := false
 	for _, v := range it.Values {
 		vn := ir.Node{Pos: v.Pos}
 		if v.Kind == sigma.Null {
 			if len(it.Modifiers) > 0 {
 				c.errorf(v.Pos, "null cannot take modifiers; write `%s: null`", it.Field)
-				continue
+				return nil
 			}
 			if len(it.Values) > 1 {
 				c.errorf(v.Pos, "null cannot share a list with other values; use a separate selection joined with `or`")
-				continue
+				return nil
 			}
 			if it.Field == "" {
 				c.errorf(v.Pos, "a keyword cannot be null")
-				continue
+				return nil
 			}
-			return &ir.Null{Node: node, Field: field}
+			add(v.Pos, &ir.Null{Node: node, Field: field})
+			return item
 		}
 		switch {
 		case plan.regex:
 			re, ok := c.regex(field, v, plan)
 			if ok {
-				alts = append(alts, re)
+				add(v.Pos, re)
+			} else {
+				failed = true
 			}
 		case plan.cidr:
 			prefix, err := parseCIDR(v.Raw)
 			if err != nil {
 				c.errorf(v.Pos, "%s is not a CIDR network: %v; write e.g. 10.0.0.0/8 or 2001:db8::/32", diag.Quote(v.Raw), err)
+				failed = true
 				continue
 			}
-			alts = append(alts, &ir.CIDR{Node: vn, Field: field, Prefix: prefix})
+			add(v.Pos, &ir.CIDR{Node: vn, Field: field, Prefix: prefix})
 		case plan.hasCmp:
 			f, text, err := Number(v.Raw)
 			if err != nil {
 				c.errorf(v.Pos, "%s needs a number: %v", plan.cmp, err)
+				failed = true
 				continue
 			}
-			alts = append(alts, &ir.Number{Node: vn, Field: field, Op: plan.cmp, Value: f, Text: text})
+			add(v.Pos, &ir.Number{Node: vn, Field: field, Op: plan.cmp, Value: f, Text: text})
 		case plan.hasTime:
 			n, err := strconv.Atoi(v.Raw)
 			if err != nil {
 				c.errorf(v.Pos, "%s needs a whole number, got %s", plan.timeUnit, diag.Quote(v.Raw))
+				failed = true
 				continue
 			}
-			alts = append(alts, &ir.TimePart{Node: vn, Field: field, Unit: plan.timeUnit, Value: n})
+			add(v.Pos, &ir.TimePart{Node: vn, Field: field, Unit: plan.timeUnit, Value: n})
 		case plan.fieldref:
 			if v.Raw == "" {
 				c.errorf(v.Pos, "fieldref needs the name of another field")
+				failed = true
 				continue
 			}
-			alts = append(alts, &ir.FieldRef{Node: vn, Field: field, Other: c.pipeline.mapField(v.Raw), Kind: plan.refKind, Cased: plan.cased})
+			add(v.Pos, &ir.FieldRef{Node: vn, Field: field, Other: v.Raw, Kind: plan.refKind, Cased: plan.cased})
 		case (v.Kind == sigma.Int || v.Kind == sigma.Float) && len(plan.transforms) == 0 && it.Field != "":
 			f, text, err := Number(v.Raw)
 			if err != nil {
 				c.errorf(v.Pos, "%v; quote it to match it as text", err)
+				failed = true
 				continue
 			}
-			alts = append(alts, &ir.Number{Node: vn, Field: field, Op: ir.Eq, Value: f, Text: text})
+			add(v.Pos, &ir.Number{Node: vn, Field: field, Op: ir.Eq, Value: f, Text: text})
 		default:
-			alts = append(alts, c.stringAlternatives(field, v, plan, it.Field == "")...)
+			alts, ok := c.stringAlternatives(field, v, plan, it.Field == "")
+			if !ok {
+				failed = true
+			}
+			add(v.Pos, alts...)
 		}
 	}
-	if len(alts) == 0 {
+	if failed || len(item.Values) == 0 {
 		return nil
 	}
-	var e ir.Expr
-	if plan.all {
-		e = &ir.And{Node: node, Args: alts}
-	} else {
-		e = &ir.Or{Node: node, Args: alts}
-	}
-	if plan.neq {
-		if plan.all {
-			e = &ir.Not{Node: node, Arg: e}
-		} else {
-			e = &ir.Not{Node: node, Arg: &ir.Or{Node: node, Args: alts}}
-		}
-		e = &ir.And{Node: node, Args: []ir.Expr{&ir.Exists{Node: node, Field: field}, e}}
-	}
-	return e
+	return item
 }
 
 func (c *ruleCompiler) regex(field string, v sigma.Value, plan *itemPlan) (ir.Expr, bool) {
@@ -298,8 +309,8 @@ func parseCIDR(s string) (netip.Prefix, error) {
 
 // stringAlternatives applies the wrap and transform modifiers in the order
 // written, producing plain wildcard patterns.
-func (c *ruleCompiler) stringAlternatives(field string, v sigma.Value, plan *itemPlan, keyword bool) []ir.Expr {
-	pats := []ir.Pattern{ParsePattern(v.Raw)}
+func (c *ruleCompiler) stringAlternatives(field string, v sigma.Value, plan *itemPlan, keyword bool) ([]ir.Expr, bool) {
+	pats := []ir.Pattern{ir.ParsePattern(v.Raw)}
 	if v.Kind == sigma.Null {
 		pats = []ir.Pattern{{}}
 	}
@@ -309,7 +320,7 @@ func (c *ruleCompiler) stringAlternatives(field string, v sigma.Value, plan *ite
 			out, d := c.transform(t, p, v)
 			if d != nil {
 				c.diags.Add(d)
-				return nil
+				return nil, false
 			}
 			next = append(next, out...)
 		}
@@ -334,7 +345,7 @@ func (c *ruleCompiler) stringAlternatives(field string, v sigma.Value, plan *ite
 		seen[key] = true
 		out = append(out, &ir.Match{Node: ir.Node{Pos: v.Pos}, Field: field, Pattern: p, Cased: cased})
 	}
-	return out
+	return out, true
 }
 
 // lookaroundRE spots the PCRE features RE2 lacks, to say so in the error.
@@ -413,67 +424,26 @@ func (c *ruleCompiler) transform(t sigma.Modifier, p ir.Pattern, v sigma.Value) 
 	return nil, diag.Errorf(t.Pos, "internal: unhandled modifier %s", diag.Quote(t.Name))
 }
 
-// expand substitutes %placeholders% in literal segments with pipeline values;
-// several values become alternatives.
+// expand marks %placeholders% in literal segments as placeholder
+// segments; the pipeline pass gives them values (pySigma's `expand`).
 func (c *ruleCompiler) expand(t sigma.Modifier, p ir.Pattern, v sigma.Value) ([]ir.Pattern, *diag.Diagnostic) {
-	out := []ir.Pattern{{}}
+	var out ir.Pattern
 	found := false
 	for _, seg := range p {
 		if seg.Kind != ir.Lit {
-			for i := range out {
-				out[i] = append(out[i], seg)
-			}
+			out = append(out, seg)
 			continue
 		}
-		text := seg.Text
-		parts := []ir.Pattern{{}}
 		last := 0
-		for _, loc := range placeholderRE.FindAllStringIndex(text, -1) {
+		for _, loc := range placeholderRE.FindAllStringIndex(seg.Text, -1) {
 			found = true
-			name := text[loc[0]+1 : loc[1]-1]
-			vals, ok := c.pipeline.lookupVar(name)
-			if !ok {
-				if c.pipeline == nil || len(c.pipeline.Vars) == 0 {
-					return nil, diag.Errorf(v.Pos, "placeholder %%%s%% needs a value: pass a pipeline with `-p FILE` whose `vars:` defines %s", name, name)
-				}
-				return nil, diag.Errorf(v.Pos, "placeholder %%%s%% is not defined by the pipeline (it defines: %s); add it under `vars:`", name, strings.Join(c.pipeline.VarNames(), ", "))
-			}
-			prefix := ir.Literal(text[last:loc[0]])
-			var next []ir.Pattern
-			for _, base := range parts {
-				for _, val := range vals {
-					q := append(append(append(ir.Pattern{}, base...), prefix...), ParsePattern(val)...)
-					next = append(next, q)
-				}
-			}
-			if len(next) > 4096 {
-				return nil, diag.Errorf(v.Pos, "placeholders in %s expand to more than 4096 values", diag.Quote(v.Raw))
-			}
-			parts = next
+			out = append(out, ir.Seg{Kind: ir.Lit, Text: seg.Text[last:loc[0]]}, ir.Seg{Kind: ir.Placeholder, Text: seg.Text[loc[0]+1 : loc[1]-1]})
 			last = loc[1]
 		}
-		tail := ir.Literal(text[last:])
-		var next []ir.Pattern
-		for _, prefix := range out {
-			for _, part := range parts {
-				next = append(next, append(append(append(ir.Pattern{}, prefix...), part...), tail...))
-			}
-		}
-		out = next
+		out = append(out, ir.Seg{Kind: ir.Lit, Text: seg.Text[last:]})
 	}
 	if !found {
 		return nil, diag.Errorf(t.Pos, "`expand` is set but %s has no %%placeholder%%", diag.Quote(v.Raw))
 	}
-	for i := range out {
-		out[i] = out[i].Normalize()
-	}
-	return out, nil
-}
-
-func (p *Pipeline) lookupVar(name string) ([]string, bool) {
-	if p == nil {
-		return nil, false
-	}
-	v, ok := p.Vars[name]
-	return v, ok
+	return []ir.Pattern{out.Normalize()}, nil
 }

@@ -9,13 +9,13 @@ import (
 
 func expectPattern(t *testing.T, in string, want ir.Pattern) {
 	t.Helper()
-	got := ParsePattern(in)
+	got := ir.ParsePattern(in)
 	if len(got) != len(want) {
-		t.Fatalf("ParsePattern(%q) = %#v, want %#v", in, got, want)
+		t.Fatalf("ir.ParsePattern(%q) = %#v, want %#v", in, got, want)
 	}
 	for i := range got {
 		if got[i] != want[i] {
-			t.Fatalf("ParsePattern(%q) = %#v, want %#v", in, got, want)
+			t.Fatalf("ir.ParsePattern(%q) = %#v, want %#v", in, got, want)
 		}
 	}
 }
@@ -40,8 +40,8 @@ func TestParsePattern(t *testing.T) {
 // The printer must write back a string that parses to the same pattern.
 func TestPatternRoundTrip(t *testing.T) {
 	for _, s := range []string{`a*b`, `C:\Windows\`, `\Temp\\*.ps1`, `\\\*`, `a\?b`, `x\\`, `\\`, `a\b*`} {
-		p := ParsePattern(s)
-		if q := ParsePattern(p.String()); q.String() != p.String() {
+		p := ir.ParsePattern(s)
+		if q := ir.ParsePattern(p.String()); q.String() != p.String() {
 			t.Errorf("%q: printed %q reparses as %q", s, p.String(), q.String())
 		}
 	}
@@ -99,8 +99,8 @@ func FuzzParsePattern(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		p := ParsePattern(s)
-		if q := ParsePattern(p.String()); q.String() != p.String() {
+		p := ir.ParsePattern(s)
+		if q := ir.ParsePattern(p.String()); q.String() != p.String() {
 			t.Errorf("%q: printed %q reparses as %q", s, p.String(), q.String())
 		}
 	})

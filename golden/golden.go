@@ -14,6 +14,7 @@ import (
 	"github.com/sigc-project/sigc/backends"
 	"github.com/sigc-project/sigc/backends/text"
 	"github.com/sigc-project/sigc/compiler"
+	"github.com/sigc-project/sigc/compiler/pipeline"
 	"github.com/sigc-project/sigc/compiler/ir"
 	"github.com/sigc-project/sigc/diag"
 	"github.com/sigc-project/sigc/eval"
@@ -56,12 +57,16 @@ type Compiled struct {
 // Compile loads rule.yml (and pipeline.yml when present).
 func (c Case) Compile() Compiled {
 	var opts compiler.Options
-	if p := filepath.Join(c.Dir, "pipeline.yml"); exists(p) {
-		pl, err := compiler.LoadPipeline(p)
-		if err != nil {
-			return Compiled{IR: relative(c.Dir, err.Error()) + "\n"}
+	if specs := c.Pipelines(); len(specs) > 0 {
+		var loaded []pipeline.Spec
+		for _, spec := range specs {
+			ss, err := pipeline.LoadSpec(spec)
+			if err != nil {
+				return Compiled{IR: relative(c.Dir, err.Error()) + "\n"}
+			}
+			loaded = append(loaded, ss...)
 		}
-		opts.Pipeline = pl
+		opts.Pipeline = pipeline.Resolve(loaded)
 	}
 	f := sigma.LoadFile(filepath.Join(c.Dir, "rule.yml"), nil)
 	var b strings.Builder
@@ -90,6 +95,21 @@ func (c Case) Compile() Compiled {
 		}
 	}
 	return Compiled{Rules: rules, Correlations: corrs, IR: b.String()}
+}
+
+// Pipelines lists the case's pipelines: every pipeline*.yml of the folder
+// and the built-ins named one per line in pipelines.txt.
+func (c Case) Pipelines() []string {
+	files, _ := filepath.Glob(filepath.Join(c.Dir, "pipeline*.yml"))
+	sort.Strings(files)
+	if b, err := os.ReadFile(filepath.Join(c.Dir, "pipelines.txt")); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+				files = append(files, line)
+			}
+		}
+	}
+	return files
 }
 
 // Render renders every rule and then every correlation for one backend:

@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/sigc-project/sigc/compiler"
+	"github.com/sigc-project/sigc/compiler/pipeline"
 	"github.com/sigc-project/sigc/diag"
 	"github.com/sigc-project/sigc/sigma"
 )
@@ -91,23 +92,21 @@ type loaded struct {
 	files        []string       // the rule files, as expanded
 	loadFailed   int            // files that failed to load
 	fileIndex    map[string]int // position of each file in the input
+	pipeline     *pipeline.Pipeline
 }
 
 // loadRules expands paths, loads every file and compiles every rule.
 func loadRules(paths []string, pipelines []string, stdin io.Reader, rep *reporter, failFast bool) (*loaded, error) {
-	var ps []*compiler.Pipeline
+	var specs []pipeline.Spec
 	for _, p := range pipelines {
-		pl, err := compiler.LoadPipeline(p)
+		ss, err := pipeline.LoadSpec(p)
 		if err != nil {
 			rep.report(diag.Flatten(err)...)
 			return nil, exitError{2}
 		}
-		ps = append(ps, pl)
+		specs = append(specs, ss...)
 	}
-	var pipeline *compiler.Pipeline
-	if len(ps) > 0 {
-		pipeline = compiler.Merge(ps)
-	}
+	resolved := pipeline.Resolve(specs)
 	files, diags := sigma.ExpandPaths(paths)
 	rep.report(diags...)
 	if diags.HasErrors() && failFast {
@@ -137,7 +136,8 @@ func loadRules(paths []string, pipelines []string, stdin io.Reader, rep *reporte
 	}
 	col := sigma.Merge(loadedFiles)
 	rep.report(compiler.UnusedFilters(col)...)
-	opts := compiler.Options{Pipeline: pipeline}
+	opts := compiler.Options{Pipeline: resolved}
+	out.pipeline = resolved
 	out.results = compiler.Compile(col, opts)
 	out.correlations = compiler.CompileCorrelations(col, out.results, opts)
 	return out, nil

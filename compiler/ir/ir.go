@@ -203,4 +203,9 @@ type Rule struct {
 	Logsource                      Logsource
 	Conditions                     []Expr
 	Warnings                       []*diag.Diagnostic
+	// Custom holds the attributes a pipeline set (set_custom_attribute),
+	// for deployment templates.
+	Custom map[string]string
+	// Fields are the rule's `fields:` after the pipeline renamed them.
+	Fields []string
 }

@@ -9,6 +9,10 @@ const (
 	Lit  SegKind = iota // literal text
 	Star                // any run of characters (`*`)
 	One                 // exactly one character (`?`)
+	// Placeholder is `%name%` from the `expand` modifier (Text is the
+	// name). It exists only until the pipeline pass resolves it: no
+	// pattern a backend or the evaluator receives holds one.
+	Placeholder
 )
 
 // Seg is one piece of a wildcard pattern.
@@ -128,6 +132,8 @@ func (p Pattern) String() string {
 			b.WriteByte('*')
 		case One:
 			b.WriteByte('?')
+		case Placeholder:
+			b.WriteString("%" + s.Text + "%")
 		case Lit:
 			for j := 0; j < len(s.Text); j++ {
 				c := s.Text[j]

@@ -1,20 +1,18 @@
-package compiler
+package ir
 
 import (
 	"strings"
-
-	"github.com/sigc-project/sigc/compiler/ir"
 )
 
 // ParsePattern reads a Sigma string value: `*` and `?` are wildcards, `\*`,
 // `\?` and `\\` escape them, and a backslash before any other character is
 // literal (so `C:\Windows\` needs no doubling).
-func ParsePattern(s string) ir.Pattern {
-	var p ir.Pattern
+func ParsePattern(s string) Pattern {
+	var p Pattern
 	var lit strings.Builder
 	flush := func() {
 		if lit.Len() > 0 {
-			p = append(p, ir.Seg{Kind: ir.Lit, Text: lit.String()})
+			p = append(p, Seg{Kind: Lit, Text: lit.String()})
 			lit.Reset()
 		}
 	}
@@ -30,10 +28,10 @@ func ParsePattern(s string) ir.Pattern {
 			}
 		case '*':
 			flush()
-			p = append(p, ir.Seg{Kind: ir.Star})
+			p = append(p, Seg{Kind: Star})
 		case '?':
 			flush()
-			p = append(p, ir.Seg{Kind: ir.One})
+			p = append(p, Seg{Kind: One})
 		default:
 			lit.WriteByte(c)
 		}

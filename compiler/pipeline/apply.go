@@ -1,0 +1,439 @@
+package pipeline
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/sigc-project/sigc/compiler/ir"
+	"github.com/sigc-project/sigc/diag"
+	"github.com/sigc-project/sigc/sigma"
+)
+
+// Subject is one rule as the passes see it: its metadata and its
+// conditions with detection items still in place. Correlation is set (and
+// Rule nil) for a correlation rule.
+type Subject struct {
+	Rule        *sigma.Rule
+	Correlation *sigma.Correlation
+	// Refs are the logsources of the rules a correlation refers to (the
+	// `logsource` condition matches a correlation through them).
+	Refs       []ir.Logsource
+	Logsource  *ir.Logsource
+	Conditions []ir.Expr
+	Fields     []string
+	Custom     map[string]string
+	// CorrFields are the fields a correlation names (group-by, aliases,
+	// value field); field-name transformations rename them in place.
+	CorrFields []*CorrField
+	// Pos is where errors about the rule as a whole point.
+	Pos diag.Pos
+	// Compile turns `field|modifiers: values` into items (add_condition);
+	// the compiler provides it, so modifiers mean what they mean in rules.
+	Compile func([]sigma.FieldItem) ([]*Item, diag.List)
+
+	applied      map[string]bool
+	fieldApplied map[string]map[string]bool // field name -> ids that renamed it
+	state        map[string]string
+	mapped       map[string]bool // fields a mapping renamed (from or to)
+	warnings     diag.List
+}
+
+// attribute is a rule attribute by pySigma's name, for `rule_attribute`.
+func (s *Subject) attribute(name string) (string, bool) {
+	var m *sigma.Meta
+	switch {
+	case s.Rule != nil:
+		m = &s.Rule.Meta
+	case s.Correlation != nil:
+		m = &s.Correlation.Meta
+	}
+	if m != nil {
+		switch name {
+		case "title":
+			return m.Title, true
+		case "id":
+			return m.ID, m.ID != ""
+		case "name":
+			return m.Name, m.Name != ""
+		case "status":
+			return m.Status, m.Status != ""
+		case "description":
+			return m.Description, true
+		case "author":
+			return m.Author, m.Author != ""
+		case "date":
+			return m.Date, m.Date != ""
+		case "modified":
+			return m.Modified, m.Modified != ""
+		case "level":
+			return m.Level, m.Level != ""
+		}
+	}
+	v, ok := s.Custom[name]
+	return v, ok
+}
+
+func (s *Subject) tags() []string {
+	switch {
+	case s.Rule != nil:
+		return s.Rule.Tags
+	case s.Correlation != nil:
+		return s.Correlation.Tags
+	}
+	return nil
+}
+
+func (s *Subject) init() {
+	s.applied = map[string]bool{}
+	s.fieldApplied = map[string]map[string]bool{}
+	s.state = map[string]string{}
+	s.mapped = map[string]bool{}
+	if s.Custom == nil {
+		s.Custom = map[string]string{}
+	}
+	if s.Logsource == nil {
+		s.Logsource = &ir.Logsource{}
+	}
+}
+
+// Apply runs every processing item over the subject in order, each seeing
+// what the ones before it did (renamed fields, added conditions, the new
+// logsource, state). A nil pipeline applies nothing.
+func (p *Pipeline) Apply(s *Subject) diag.List {
+	s.init()
+	if p == nil {
+		return nil
+	}
+	var diags diag.List
+	for _, pi := range p.Items {
+		if d := pi.run(p, s); d != nil {
+			diags.Add(d)
+			return diags
+		}
+	}
+	return append(diags, s.warnings...)
+}
+
+// run applies one processing item when its rule conditions hold.
+func (pi *ProcessingItem) run(p *Pipeline, s *Subject) *diag.Diagnostic {
+	if !pi.rule.evalRule(func(c any) bool { return c.(ruleCond).rule(s) }) {
+		return nil
+	}
+	if pi.ID != "" {
+		s.applied[pi.ID] = true
+	}
+	return pi.t.apply(&ctx{p: p, s: s, pi: pi})
+}
+
+// evalRule: with no rule conditions the item applies, `rule_cond_not`
+// or not (pySigma).
+func (g *condGroup) evalRule(match func(any) bool) bool {
+	if !g.set {
+		return true
+	}
+	return g.eval(match)
+}
+
+// ctx is what a transformation works with.
+type ctx struct {
+	p  *Pipeline
+	s  *Subject
+	pi *ProcessingItem
+}
+
+func (c *ctx) errorf(pos diag.Pos, format string, args ...any) *diag.Diagnostic {
+	if pos.File == "" {
+		pos = c.s.Pos
+	}
+	d := diag.Errorf(pos, format, args...)
+	d.Msg += " (pipeline " + c.pi.describe() + ")"
+	return d
+}
+
+func (pi *ProcessingItem) describe() string {
+	what := pi.Type
+	if pi.ID != "" {
+		what = pi.ID
+	}
+	return diag.Quote(what) + " at " + pi.Pos.String()
+}
+
+// itemMatches applies the item's detection-item and field-name conditions
+// to one detection item (both must hold; an empty group negated holds for
+// no item, as in pySigma).
+func (c *ctx) itemMatches(it *Item) bool {
+	g := &c.pi.item
+	di := true
+	if g.set {
+		di = g.eval(func(x any) bool { return x.(itemCond).item(c.s, it) })
+	} else if g.not {
+		di = false
+	}
+	return di && c.fieldMatchesItem(it)
+}
+
+// fieldMatchesItem tests the field-name conditions on the item's field or
+// on any field a fieldref value names.
+func (c *ctx) fieldMatchesItem(it *Item) bool {
+	g := &c.pi.field
+	if !g.set {
+		return !g.not
+	}
+	return g.eval(func(x any) bool {
+		if a, ok := x.(*appliedCond); ok {
+			return it.applied[a.id]
+		}
+		fc := x.(fieldCond)
+		if fc.field(c.s, it.Field) {
+			return true
+		}
+		for _, v := range it.Values {
+			for _, a := range v.Alts {
+				if r, ok := a.(*ir.FieldRef); ok && fc.field(c.s, r.Other) {
+					return true
+				}
+			}
+		}
+		return false
+	})
+}
+
+// fieldMatches tests the field-name conditions on a bare name.
+func (c *ctx) fieldMatches(name string) bool {
+	g := &c.pi.field
+	if !g.set {
+		return !g.not
+	}
+	return g.eval(func(x any) bool { return x.(fieldCond).field(c.s, name) })
+}
+
+// eachItem replaces every detection item the conditions select by fn's
+// result (nil keeps it), marking what changed with the item's id. Each
+// distinct item is visited once, in written order.
+func (c *ctx) eachItem(fn func(it *Item) (ir.Expr, *diag.Diagnostic)) *diag.Diagnostic {
+	if c.s.Rule == nil {
+		return nil // detection-item transformations do not touch correlations
+	}
+	var failed *diag.Diagnostic
+	memo := map[ir.Expr]ir.Expr{}
+	for i, cond := range c.s.Conditions {
+		c.s.Conditions[i] = rewriteWith(cond, memo, func(it *Item) ir.Expr {
+			if failed != nil || it == nil || !c.itemMatches(it) {
+				return it
+			}
+			out, d := fn(it)
+			if d != nil {
+				failed = d
+				return it
+			}
+			if out == nil {
+				return it
+			}
+			c.mark(out)
+			return out
+		})
+	}
+	return failed
+}
+
+// mark records the processing item on every item of a replacement.
+func (c *ctx) mark(e ir.Expr) {
+	if c.pi.ID == "" {
+		return
+	}
+	for _, it := range Items(e) {
+		if it.applied == nil {
+			it.applied = map[string]bool{}
+		}
+		it.applied[c.pi.ID] = true
+	}
+}
+
+// rewriteWith is Rewrite with a memo shared across several trees.
+func rewriteWith(e ir.Expr, memo map[ir.Expr]ir.Expr, fn func(*Item) ir.Expr) ir.Expr {
+	if out, ok := memo[e]; ok {
+		return out
+	}
+	var out ir.Expr
+	switch n := e.(type) {
+	case *Item:
+		out = fn(n)
+	case *ir.And:
+		args := make([]ir.Expr, len(n.Args))
+		for i, a := range n.Args {
+			args[i] = rewriteWith(a, memo, fn)
+		}
+		out = &ir.And{Node: n.Node, Args: args}
+	case *ir.Or:
+		args := make([]ir.Expr, len(n.Args))
+		for i, a := range n.Args {
+			args[i] = rewriteWith(a, memo, fn)
+		}
+		out = &ir.Or{Node: n.Node, Args: args}
+	case *ir.Not:
+		out = &ir.Not{Node: n.Node, Arg: rewriteWith(n.Arg, memo, fn)}
+	default:
+		out = e
+	}
+	memo[e] = out
+	return out
+}
+
+// dropped stands for a detection item a pipeline removed: Assemble leaves
+// it out of its parent, as pySigma drops an emptied detection.
+type dropped struct{ ir.Node }
+
+// Assemble lowers the items of a processed condition into the IR's tests.
+// Placeholders no transformation resolved take the pipeline's `vars`
+// (pySigma would refuse them; sigc resolves them, as `expand` always did).
+func (p *Pipeline) Assemble(e ir.Expr) (ir.Expr, diag.List) {
+	var diags diag.List
+	memo := map[ir.Expr]ir.Expr{}
+	var walk func(ir.Expr) ir.Expr
+	walk = func(e ir.Expr) ir.Expr {
+		if out, ok := memo[e]; ok {
+			return out
+		}
+		var out ir.Expr
+		switch n := e.(type) {
+		case *Item:
+			if d := p.resolveLeftovers(n); d != nil {
+				diags.Add(d)
+				out = n.lower()
+			} else {
+				out = n.lower()
+			}
+		case *dropped:
+			out = nil
+		case *ir.And:
+			args := walkKeep(n.Args, walk)
+			out = join(args, func(a []ir.Expr) ir.Expr { return &ir.And{Node: n.Node, Args: a} })
+		case *ir.Or:
+			args := walkKeep(n.Args, walk)
+			out = join(args, func(a []ir.Expr) ir.Expr { return &ir.Or{Node: n.Node, Args: a} })
+		case *ir.Not:
+			if a := walk(n.Arg); a != nil {
+				out = &ir.Not{Node: n.Node, Arg: a}
+			}
+		default:
+			out = e
+		}
+		memo[e] = out
+		return out
+	}
+	out := walk(e)
+	if out == nil && !diags.HasErrors() {
+		diags.Add(diag.Errorf(e.Position(), "the pipeline removed every detection item this condition tests, so no query is left; check its drop_detection_item conditions"))
+	}
+	return out, diags
+}
+
+func walkKeep(args []ir.Expr, walk func(ir.Expr) ir.Expr) []ir.Expr {
+	out := make([]ir.Expr, 0, len(args))
+	for _, a := range args {
+		if x := walk(a); x != nil {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func join(args []ir.Expr, mk func([]ir.Expr) ir.Expr) ir.Expr {
+	switch len(args) {
+	case 0:
+		return nil
+	case 1:
+		return args[0]
+	}
+	return mk(args)
+}
+
+// resolveLeftovers gives placeholders still in an item the pipeline's
+// vars, or says which one has no value.
+func (p *Pipeline) resolveLeftovers(it *Item) *diag.Diagnostic {
+	var vars map[string][]string
+	if p != nil {
+		vars = p.Vars
+	}
+	for _, v := range it.Values {
+		var alts []ir.Expr
+		for _, a := range v.Alts {
+			m, ok := a.(*ir.Match)
+			if !ok || !hasPlaceholder(m.Pattern) {
+				alts = append(alts, a)
+				continue
+			}
+			pats, missing := substitute(m.Pattern, func(name string) ([]string, bool) { x, ok := vars[name]; return x, ok }, nil)
+			if missing != "" {
+				if len(vars) == 0 {
+					return diag.Errorf(v.Pos, "placeholder %%%s%% needs a value: pass a pipeline with `-p FILE` whose `vars:` defines %s", missing, missing)
+				}
+				return diag.Errorf(v.Pos, "placeholder %%%s%% is not defined by the pipeline (it defines: %s); add it under `vars:`", missing, strings.Join(sortedKeys(vars), ", "))
+			}
+			if len(pats) > maxExpansion {
+				return diag.Errorf(v.Pos, "placeholders in %s expand to more than %d values", diag.Quote(m.Pattern.String()), maxExpansion)
+			}
+			for _, q := range pats {
+				c := *m
+				c.Pattern = q
+				alts = append(alts, &c)
+			}
+		}
+		v.Alts = alts
+	}
+	return nil
+}
+
+const maxExpansion = 4096
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func hasPlaceholder(p ir.Pattern) bool {
+	for _, s := range p {
+		if s.Kind == ir.Placeholder {
+			return true
+		}
+	}
+	return false
+}
+
+// substitute replaces each placeholder the lookup knows by each of its
+// values (parsed as Sigma strings, so `*` in a value is a wildcard): the
+// cartesian product, in order. handled filters the names to replace
+// (nil: all). It returns the first name lookup does not know.
+func substitute(p ir.Pattern, lookup func(string) ([]string, bool), handled func(string) bool) ([]ir.Pattern, string) {
+	out := []ir.Pattern{{}}
+	for _, seg := range p {
+		if seg.Kind != ir.Placeholder || (handled != nil && !handled(seg.Text)) {
+			for i := range out {
+				out[i] = append(out[i], seg)
+			}
+			continue
+		}
+		vals, ok := lookup(seg.Text)
+		if !ok {
+			return nil, seg.Text
+		}
+		next := make([]ir.Pattern, 0, len(out)*len(vals))
+		for _, base := range out {
+			for _, v := range vals {
+				next = append(next, append(append(ir.Pattern{}, base...), ir.ParsePattern(v)...))
+			}
+			if len(next) > maxExpansion {
+				return next, ""
+			}
+		}
+		out = next
+	}
+	for i := range out {
+		out[i] = out[i].Normalize()
+	}
+	return out, ""
+}

@@ -1,0 +1,54 @@
+package pipeline
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestParsePipelineErrors(t *testing.T) {
+	for src, want := range map[string]string{
+		"":                                     "p.yml:1:1: error: the pipeline file is empty",
+		"nosuch: 1\n":                          "p.yml:1:1: error: a pipeline has no key \"nosuch\"; it takes `name`",
+		"field_mapping: [a, b]\n":              "p.yml:1:1: error: `field_mapping` is the format of sigc before 0.2",
+		"transformations:\n  - type: nosuch\n": "p.yml:2:11: error: unknown transformation type \"nosuch\"",
+		"transformations:\n  - type: field_name_prefix\n    prefix: x\n    colour: red\n":                                                      "p.yml:4:5: error: transformation \"field_name_prefix\" has no key \"colour\"",
+		"transformations:\n  - type: drop_detection_item\n    rule_conditions: [{type: nosuch}]\n":                                             "p.yml:3:30: error: unknown rule condition type \"nosuch\"",
+		"transformations:\n  - type: field_name_transform\n":                                                                                   "p.yml:2:11: error: transformation \"field_name_transform\" is not supported: it calls a Python function",
+		"transformations:\n  - type: drop_detection_item\n    rule_cond_expr: a and b\n    rule_conditions:\n      a: {type: is_sigma_rule}\n": "p.yml:3:21: error: rule_cond_expr names \"b\"",
+		"finalizers:\n  - type: xml\n": "p.yml:2:11: error: unknown finalizer type \"xml\"",
+		"priority: high\n":             "p.yml:1:11: error: a pipeline: \"priority\" must be a whole number",
+	} {
+		_, err := Parse("p.yml", []byte(src))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", src, err, want)
+		}
+	}
+	if _, err := Parse("p.yml", make([]byte, 5<<20)); err == nil || !strings.Contains(err.Error(), "limit") {
+		t.Errorf("huge pipeline: %v", err)
+	}
+}
+
+// FuzzPipelineLoad: any pipeline text loads or gives a positioned
+// diagnostic; it never panics. Seeds: the pipelines of the repository.
+func FuzzPipelineLoad(f *testing.F) {
+	for _, glob := range []string{"../../examples/pipelines/*.yml", "../../golden/*/pipeline*.yml", "builtin/*.yml"} {
+		files, _ := filepath.Glob(glob)
+		for _, p := range files {
+			if b, err := os.ReadFile(p); err == nil {
+				f.Add(b)
+			}
+		}
+	}
+	f.Add([]byte("vars:\n  a: &x [1, 2]\n  b: *x\nfield_mapping: {A: B}\n"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		p, err := Parse("p.yml", src)
+		if err == nil && p == nil {
+			t.Fatal("no pipeline and no error")
+		}
+		if err != nil && !strings.HasPrefix(err.Error(), "p.yml") {
+			t.Fatalf("error without a position: %v", err)
+		}
+	})
+}

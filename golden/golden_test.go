@@ -15,7 +15,8 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 
 // fixed names a case folder may hold besides outputs.
 func isInput(name string) bool {
-	return name == "rule.yml" || name == "pipeline.yml" || strings.HasPrefix(name, "logs.") || name == "README.md"
+	return name == "rule.yml" || name == "pipelines.txt" || (strings.HasPrefix(name, "pipeline") && strings.HasSuffix(name, ".yml")) ||
+		strings.HasPrefix(name, "logs.") || name == "README.md"
 }
 
 func TestGolden(t *testing.T) {

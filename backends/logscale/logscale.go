@@ -27,6 +27,10 @@ func (Backend) Description() string { return "CrowdStrike Falcon LogScale query 
 // parsing ambiguity") must be double-quoted.
 var bareField = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
+// tagField is a tag field (`#event_simpleName`), written bare in filters
+// as the docs write tags: `#type=accesslog`.
+var tagField = regexp.MustCompile(`^#[A-Za-z_][A-Za-z0-9_]*$`)
+
 var integerText = regexp.MustCompile(`^-?[0-9]+$`)
 
 // keywords would read as syntax, not as a field name.
@@ -73,7 +77,7 @@ func field(e interface{ Position() diag.Pos }, f string) (string, error) {
 	if err := checkName(e, f); err != nil {
 		return "", err
 	}
-	if bareField.MatchString(f) && !keywords[strings.ToLower(f)] {
+	if (bareField.MatchString(f) && !keywords[strings.ToLower(f)]) || tagField.MatchString(f) {
 		return f, nil
 	}
 	return text.Quote(f), nil

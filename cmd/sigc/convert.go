@@ -49,7 +49,7 @@ func newConvert() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error { return runConvert(cmd, f, args) },
 	}
 	cmd.Flags().StringVarP(&f.target, "target", "t", "", "target query language ("+strings.Join(backends.Names(), ", ")+")")
-	cmd.Flags().StringArrayVarP(&f.pipelines, "pipeline", "p", nil, "processing pipeline file (repeatable, applied in order)")
+	cmd.Flags().StringArrayVarP(&f.pipelines, "pipeline", "p", nil, "processing pipeline: a built-in name (sigc list pipelines), a pySigma pipeline file or a directory of them (repeatable; applied by priority, then by name)")
 	cmd.Flags().StringVarP(&f.format, "format", "f", "default", "output format: default or json")
 	cmd.Flags().StringVarP(&f.output, "output", "o", "", "write to FILE instead of standard output (written only when complete)")
 	cmd.Flags().BoolVar(&f.failFast, "fail-fast", false, "stop at the first rule that fails")
@@ -82,7 +82,7 @@ func runConvert(cmd *cobra.Command, f *convertFlags, args []string) error {
 		return exitError{2}
 	}
 	rep := &reporter{w: stderr}
-	ld, err := loadRules(args, f.pipelines, cmd.InOrStdin(), rep, f.failFast)
+	ld, err := loadRules(args, f.pipelines, backend.Name(), cmd.InOrStdin(), rep, f.failFast)
 	if err != nil {
 		return err
 	}
@@ -93,6 +93,7 @@ func runConvert(cmd *cobra.Command, f *convertFlags, args []string) error {
 		}
 	}
 	var out bytes.Buffer
+	var all []string // every query, for the pipeline's finalizers
 	converted, failed := 0, ld.loadFailed
 	for _, it := range ld.ordered() {
 		title, diags := it.title(), it.diags()
@@ -127,6 +128,20 @@ func runConvert(cmd *cobra.Command, f *convertFlags, args []string) error {
 			}
 			continue
 		}
+		for i, q := range queries {
+			if queries[i], err = ld.pipeline.PostprocessQuery(it.subject(), q); err != nil {
+				break
+			}
+		}
+		if err != nil {
+			rep.report(diag.Errorf(it.pos(), "%v (rule %q)", err, title))
+			failed++
+			if f.failFast {
+				break
+			}
+			continue
+		}
+		all = append(all, queries...)
 		for _, q := range queries {
 			if len(q) > maxQuerySize {
 				warns = append(warns, diag.Warnf(it.pos(), "the query is %.1f MB; SIEMs limit the length of a query (selections repeated by name or by `N of` are written out every time), so it may be refused", float64(len(q))/1e6))
@@ -164,6 +179,20 @@ func runConvert(cmd *cobra.Command, f *convertFlags, args []string) error {
 	if f.failFast && failed > 0 {
 		fmt.Fprintf(stderr, "sigc: stopped at the first failure (--fail-fast); nothing written\n")
 		return exitError{1}
+	}
+	if f.format == "default" {
+		final, ok, err := ld.pipeline.Finalize(all)
+		if err != nil {
+			fmt.Fprintf(stderr, "sigc: error: %v\n", err)
+			return exitError{1}
+		}
+		if ok {
+			out.Reset()
+			out.WriteString(final)
+			if !strings.HasSuffix(final, "\n") {
+				out.WriteByte('\n')
+			}
+		}
 	}
 	if err := writeOutput(cmd, f.output, out.Bytes()); err != nil {
 		fmt.Fprintln(stderr, err)

@@ -48,7 +48,7 @@ func newEval() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error { return runEval(cmd, f, args) },
 	}
 	cmd.Flags().StringArrayVar(&f.logs, "logs", nil, "log file to evaluate (repeatable; - for stdin)")
-	cmd.Flags().StringArrayVarP(&f.pipelines, "pipeline", "p", nil, "processing pipeline file (repeatable)")
+	cmd.Flags().StringArrayVarP(&f.pipelines, "pipeline", "p", nil, "processing pipeline: a built-in name, a pySigma pipeline file or a directory (repeatable; applied by priority, then by name)")
 	cmd.Flags().StringVar(&f.format, "format", "auto", "log format: "+strings.Join(logs.Formats, ", "))
 	cmd.Flags().StringVar(&f.timeField, "time-field", "", "event time field for correlations (default: first of "+strings.Join(eval.TimeFields[:6], ", ")+", …)")
 	cmd.Flags().DurationVar(&f.lateness, "lateness", 0, "keep correlation windows open this much longer for events that arrive out of time order")
@@ -91,7 +91,7 @@ func runEval(cmd *cobra.Command, f *evalFlags, args []string) error {
 		}
 	}
 	rep := &reporter{w: stderr}
-	ld, err := loadRules(args, f.pipelines, cmd.InOrStdin(), rep, f.failFast)
+	ld, err := loadRules(args, f.pipelines, "", cmd.InOrStdin(), rep, f.failFast)
 	if err != nil {
 		return err
 	}

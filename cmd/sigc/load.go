@@ -48,6 +48,14 @@ func (it item) pos() diag.Pos {
 	return it.corr.Source.Pos
 }
 
+// subject is the rule as pipeline postprocessing sees it.
+func (it item) subject() *pipeline.Subject {
+	if it.rule != nil {
+		return &pipeline.Subject{Rule: it.rule.Source, Logsource: &it.rule.Rule.Logsource, Custom: it.rule.Rule.Custom}
+	}
+	return &pipeline.Subject{Correlation: it.corr.Source}
+}
+
 func (it item) diags() diag.List {
 	if it.rule != nil {
 		return it.rule.Diags
@@ -96,7 +104,7 @@ type loaded struct {
 }
 
 // loadRules expands paths, loads every file and compiles every rule.
-func loadRules(paths []string, pipelines []string, stdin io.Reader, rep *reporter, failFast bool) (*loaded, error) {
+func loadRules(paths []string, pipelines []string, target string, stdin io.Reader, rep *reporter, failFast bool) (*loaded, error) {
 	var specs []pipeline.Spec
 	for _, p := range pipelines {
 		ss, err := pipeline.LoadSpec(p)
@@ -107,6 +115,12 @@ func loadRules(paths []string, pipelines []string, stdin io.Reader, rep *reporte
 		specs = append(specs, ss...)
 	}
 	resolved := pipeline.Resolve(specs)
+	if target != "" {
+		if err := pipeline.CheckTargets(specs, target); err != nil {
+			rep.report(diag.Flatten(err)...)
+			return nil, exitError{2}
+		}
+	}
 	files, diags := sigma.ExpandPaths(paths)
 	rep.report(diags...)
 	if diags.HasErrors() && failFast {

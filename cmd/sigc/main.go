@@ -28,7 +28,7 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newConvert(), newEval(), newList(), newVersion())
+	root.AddCommand(newConvert(), newEval(), newList(), newPipeline(), newVersion())
 	// No command is a usage error: the help goes to stderr, exit 2.
 	root.RunE = func(cmd *cobra.Command, args []string) error {
 		cmd.SetOut(stderr)

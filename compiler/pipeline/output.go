@@ -12,6 +12,7 @@ import (
 
 	"github.com/sigc-project/sigc/compiler/ir"
 	"github.com/sigc-project/sigc/diag"
+	"github.com/sigc-project/sigc/sigma"
 )
 
 // postprocessor rewrites one rendered query of one rule.
@@ -267,13 +268,31 @@ func (j *jsonEmbed) post(_ *QueryContext, q string) (string, error) {
 }
 
 // PostprocessQuery runs the pipeline's postprocessing items whose rule
-// conditions hold for the rule over one query.
-func (p *Pipeline) PostprocessQuery(s *Subject, rule TemplateRule, query string) (string, error) {
+// conditions hold over one rendered query. s is the rule (Rule or
+// Correlation set, Logsource and Custom as compiled).
+func (p *Pipeline) PostprocessQuery(s *Subject, query string) (string, error) {
 	if p == nil || len(p.Postprocessing) == 0 {
 		return query, nil
 	}
-	q := &QueryContext{Query: query, Rule: rule, Pipeline: TemplatePipeline{Name: p.Name, Vars: p.Vars}}
+	custom := s.Custom
+	s.init()
+	if custom != nil {
+		s.Custom = custom
+	}
+	q := &QueryContext{Query: query, Rule: s.templateRule(), Pipeline: TemplatePipeline{Name: p.Name, Vars: p.Vars}}
 	return runPostWith(p.Postprocessing, s, q, query)
+}
+
+func (s *Subject) templateRule() TemplateRule {
+	var m sigma.Meta
+	switch {
+	case s.Rule != nil:
+		m = s.Rule.Meta
+	case s.Correlation != nil:
+		m = s.Correlation.Meta
+	}
+	return TemplateRule{ID: m.ID, Name: m.Name, Title: m.Title, Level: m.Level, Status: m.Status, Description: m.Description,
+		Author: m.Author, Tags: m.Tags, Custom: s.Custom, Logsource: *s.Logsource}
 }
 
 func runPost(items []*ProcessingItem, q *QueryContext, query string) (string, error) {

@@ -30,6 +30,17 @@ func BuiltinSource(name string) ([]byte, bool) {
 	return b, err == nil
 }
 
+// BuiltinSummary is the first comment line of a built-in pipeline.
+func BuiltinSummary(name string) string {
+	src, _ := BuiltinSource(name)
+	for _, line := range strings.Split(string(src), "\n") {
+		if strings.HasPrefix(line, "# ") {
+			return strings.TrimPrefix(line, "# ")
+		}
+	}
+	return ""
+}
+
 // Spec is one `-p` argument with what it resolved to.
 type Spec struct {
 	Spec     string
@@ -139,4 +150,23 @@ func Order(specs []Spec) []string {
 		out = append(out, s.Spec)
 	}
 	return out
+}
+
+// CheckTargets refuses a built-in pipeline used with a target it does not
+// name in `allowed_backends` (pySigma checks pipelines resolved by name,
+// not files).
+func CheckTargets(specs []Spec, target string) error {
+	for _, s := range specs {
+		if _, builtin := BuiltinSource(s.Spec); !builtin || len(s.Pipeline.AllowedBackends) == 0 {
+			continue
+		}
+		ok := false
+		for _, b := range s.Pipeline.AllowedBackends {
+			ok = ok || b == target
+		}
+		if !ok {
+			return diag.Errorf(diag.Pos{File: s.Spec}, "the built-in pipeline %s is for %s, not %s; choose a pipeline for %s", diag.Quote(s.Spec), strings.Join(s.Pipeline.AllowedBackends, ", "), target, target)
+		}
+	}
+	return nil
 }

@@ -178,10 +178,11 @@ func checkNot(n *notExpr) error {
 
 func unquote(s string) (string, error) { return text.Unquote(s) }
 
-var bareName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var bareName = regexp.MustCompile(`^#?[A-Za-z_][A-Za-z0-9_]*$`)
 
 // checkFieldName enforces the field-name syntax page: a name other than
-// letters, digits and _ must be double-quoted.
+// letters, digits and _ must be double-quoted; a tag field is written
+// `#name` (the "Tag fields" page: `#type=accesslog`).
 func checkFieldName(s string) error {
 	if strings.HasPrefix(s, `"`) {
 		_, err := unquote(s)

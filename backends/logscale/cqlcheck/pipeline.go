@@ -80,7 +80,7 @@ var pipeLexer = lexer.MustSimple([]lexer.SimpleRule{
 	{Name: "FuncName", Pattern: `[A-Za-z_]+:[A-Za-z_]+`},
 	// A bare field name has letters, digits and _ only (the field-name
 	// syntax page); @timestamp is read bare in expressions.
-	{Name: "Ident", Pattern: `[A-Za-z_@][A-Za-z0-9_]*`},
+	{Name: "Ident", Pattern: `[A-Za-z_@#][A-Za-z0-9_]*`}, // #tag fields
 	{Name: "Op", Pattern: `:=|!=|==|<=|>=|[-+/=<>!*(),\[\]{};|]`},
 	{Name: "whitespace", Pattern: `\s+`},
 })

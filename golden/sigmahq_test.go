@@ -181,7 +181,11 @@ func TestSigmaHQRegressionNeedsMapping(t *testing.T) {
 }
 
 func runRegression(t *testing.T, mapping bool) (passed, total int, failures []string) {
-	byID := corpusRulesByID(t)
+	return runRegressionWith(t, mapping, compiler.Options{})
+}
+
+func runRegressionWith(t *testing.T, mapping bool, opts compiler.Options) (passed, total int, failures []string) {
+	byID := corpusRulesByID(t, opts)
 	var infos []string
 	filepath.WalkDir(filepath.Join(corpusRoot, "regression_data"), func(p string, d os.DirEntry, err error) error {
 		if err == nil && d.Name() == "info.yml" {
@@ -262,7 +266,7 @@ func countMatches(rule *ir.Rule, path string, mapping bool) (int, error) {
 // the same events as the evaluator.
 func TestSigmaHQRegressionDifferential(t *testing.T) {
 	needCorpus(t)
-	byID := corpusRulesByID(t)
+	byID := corpusRulesByID(t, compiler.Options{})
 	samples, _ := filepath.Glob(filepath.Join(corpusRoot, "regression_data", "*", "*", "*", "*", "*.json"))
 	more, _ := filepath.Glob(filepath.Join(corpusRoot, "regression_data", "*", "*", "*", "*", "*", "*.json"))
 	samples = append(samples, more...)
@@ -296,11 +300,11 @@ func TestSigmaHQRegressionDifferential(t *testing.T) {
 }
 
 // corpusRulesByID compiles the corpus and indexes the rules by id.
-func corpusRulesByID(t *testing.T) map[string]*ir.Rule {
+func corpusRulesByID(t *testing.T, opts compiler.Options) map[string]*ir.Rule {
 	byID := map[string]*ir.Rule{}
 	for _, f := range corpusFiles(t, ruleDirs) {
 		lf := sigma.LoadFile(f, nil)
-		for _, res := range compiler.Compile(lf.Collection, compiler.Options{}) {
+		for _, res := range compiler.Compile(lf.Collection, opts) {
 			if res.Rule != nil {
 				byID[res.Rule.ID] = res.Rule
 			}

@@ -46,7 +46,7 @@ var falconEvents = map[string][]string{
 
 // falconFields are field names pySigma's mapping gives per logsource.
 var falconFields = map[string]map[string]string{
-	"process_creation": {"Image": "ImageFileName", "ParentImage": "ParentBaseFileName", "User": "UserName", "OriginalFileName": "OriginalFilename"},
+	"process_creation":   {"Image": "ImageFileName", "ParentImage": "ParentBaseFileName", "User": "UserName", "OriginalFileName": "OriginalFilename"},
 	"network_connection": {"DestinationIp": "RemoteAddressIP4", "DestinationPort": "RemotePort", "Image": "ContextBaseFileName"},
 	"dns_query":          {"QueryName": "DomainName", "Image": "ContextBaseFileName"},
 	"image_load":         {"ImageLoaded": "ImageFileName"},

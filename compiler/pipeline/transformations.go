@@ -877,7 +877,7 @@ func randomName() string {
 // (original)`, or `not added and (original)` when negated. Later items
 // process the added items like any other; earlier ones never saw them.
 func (t *addCondition) apply(c *ctx) *diag.Diagnostic {
-	if c.s.Rule == nil || len(t.items) == 0 {
+	if c.s.Rule == nil || len(t.items) == 0 || len(c.s.Conditions) == 0 {
 		return nil
 	}
 	items := t.items

@@ -20,6 +20,31 @@ type Options struct {
 	// Pipeline is the resolved processing pipeline (pipeline.Resolve of
 	// every -p); nil applies none.
 	Pipeline *pipeline.Pipeline
+	// Unmapped says what happens to fields the pipeline does not rename.
+	Unmapped Unmapped
+}
+
+// Unmapped is the policy for detection fields no field-name
+// transformation of the pipeline renamed.
+type Unmapped int
+
+const (
+	KeepUnmapped  Unmapped = iota // as pySigma: the field stays as written
+	DropUnmapped                  // its items are dropped, with a warning
+	ErrorUnmapped                 // the rule is refused
+)
+
+// ParseUnmapped reads the --unmapped flag.
+func ParseUnmapped(s string) (Unmapped, bool) {
+	switch s {
+	case "keep":
+		return KeepUnmapped, true
+	case "drop":
+		return DropUnmapped, true
+	case "error":
+		return ErrorUnmapped, true
+	}
+	return 0, false
 }
 
 // Result is one compiled rule, or the diagnostics that stopped it.
@@ -27,6 +52,9 @@ type Result struct {
 	Source *sigma.Rule
 	Rule   *ir.Rule
 	Diags  diag.List
+	// Unmapped are the fields the pipeline did not rename (with a
+	// pipeline only), whatever the policy did with them.
+	Unmapped []string
 }
 
 // Compile compiles every rule of the collection, applying its filters.
@@ -49,7 +77,9 @@ func Compile(col *sigma.Collection, opts Options) []Result {
 			}
 		}
 		if !res.Diags.HasErrors() {
-			res.Diags = append(res.Diags, finish(r, rule, opts)...)
+			ds, unmapped := finish(r, rule, opts)
+			res.Diags = append(res.Diags, ds...)
+			res.Unmapped = unmapped
 		}
 		if !res.Diags.HasErrors() {
 			res.Rule = rule
@@ -63,11 +93,27 @@ func Compile(col *sigma.Collection, opts Options) []Result {
 // detection items (filters included, so the pipeline maps their fields
 // too, as pySigma does), then assembles the items into tests, bounds the
 // result and simplifies it.
-func finish(src *sigma.Rule, rule *ir.Rule, opts Options) diag.List {
+func finish(src *sigma.Rule, rule *ir.Rule, opts Options) (diag.List, []string) {
 	subject := &pipeline.Subject{Rule: src, Logsource: &rule.Logsource, Conditions: rule.Conditions, Fields: src.Fields, Pos: src.Pos, Compile: compileItems}
 	diags := opts.Pipeline.Apply(subject)
 	if diags.HasErrors() {
-		return diags
+		return diags, nil
+	}
+	var unmapped []string
+	var at diag.Pos
+	if opts.Pipeline != nil {
+		unmapped, at = subject.Unmapped()
+	}
+	if len(unmapped) > 0 {
+		list := strings.Join(unmapped, ", ")
+		switch opts.Unmapped {
+		case ErrorUnmapped:
+			diags.Add(diag.Errorf(at, "the pipeline maps no field named %s (--unmapped error); map them, or pass --unmapped keep or drop", list))
+			return diags, unmapped
+		case DropUnmapped:
+			diags.Add(diag.Warnf(at, "dropped the tests of %s, which the pipeline does not map (--unmapped drop); the query is broader than the rule", list))
+			subject.DropFields(unmapped)
+		}
 	}
 	rule.Conditions = subject.Conditions
 	rule.Custom = subject.Custom
@@ -76,15 +122,15 @@ func finish(src *sigma.Rule, rule *ir.Rule, opts Options) diag.List {
 		e, ds := opts.Pipeline.Assemble(cond)
 		diags = append(diags, ds...)
 		if ds.HasErrors() {
-			return diags
+			return diags, unmapped
 		}
 		if ir.Size(e, MaxExpandedSize) > MaxExpandedSize {
 			diags.Add(diag.Errorf(cond.Position(), "condition expands to more than %d nodes (tests, and, or, not) once selections repeated by name or by `N of` are written out; simplify it", MaxExpandedSize))
-			return diags
+			return diags, unmapped
 		}
 		rule.Conditions[i] = ir.Simplify(e)
 	}
-	return diags
+	return diags, unmapped
 }
 
 // UnusedFilters reports filters that named no loaded rule.

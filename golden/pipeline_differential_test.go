@@ -185,4 +185,3 @@ func renameJSONLines(in, out string, rename func(string) string) error {
 	}
 	return os.WriteFile(out, b.Bytes(), 0o644)
 }
-

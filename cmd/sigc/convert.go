@@ -10,12 +10,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sigc-project/sigc/backends"
+	"github.com/sigc-project/sigc/compiler"
 	"github.com/sigc-project/sigc/diag"
 )
 
 type convertFlags struct {
 	target    string
 	pipelines []string
+	unmapped  string
 	format    string
 	output    string
 	failFast  bool
@@ -49,6 +51,7 @@ func newConvert() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error { return runConvert(cmd, f, args) },
 	}
 	cmd.Flags().StringVarP(&f.target, "target", "t", "", "target query language ("+strings.Join(backends.Names(), ", ")+")")
+	cmd.Flags().StringVar(&f.unmapped, "unmapped", "keep", "fields the pipeline does not map: keep (as pySigma), drop (with a warning) or error")
 	cmd.Flags().StringArrayVarP(&f.pipelines, "pipeline", "p", nil, "processing pipeline: a built-in name (sigc list pipelines), a pySigma pipeline file or a directory of them (repeatable; applied by priority, then by name)")
 	cmd.Flags().StringVarP(&f.format, "format", "f", "default", "output format: default or json")
 	cmd.Flags().StringVarP(&f.output, "output", "o", "", "write to FILE instead of standard output (written only when complete)")
@@ -81,8 +84,13 @@ func runConvert(cmd *cobra.Command, f *convertFlags, args []string) error {
 		fmt.Fprintf(stderr, "sigc: error: unknown format %q; choose default or json\n", f.format)
 		return exitError{2}
 	}
+	policy, ok := compiler.ParseUnmapped(f.unmapped)
+	if !ok {
+		fmt.Fprintf(stderr, "sigc: error: --unmapped %q: choose keep, drop or error\n", f.unmapped)
+		return exitError{2}
+	}
 	rep := &reporter{w: stderr}
-	ld, err := loadRules(args, f.pipelines, backend.Name(), cmd.InOrStdin(), rep, f.failFast)
+	ld, err := loadRules(args, f.pipelines, backend.Name(), policy, cmd.InOrStdin(), rep, f.failFast)
 	if err != nil {
 		return err
 	}
@@ -200,6 +208,9 @@ func runConvert(cmd *cobra.Command, f *convertFlags, args []string) error {
 	}
 	if failed > 0 || converted != 1 {
 		fmt.Fprintf(stderr, "sigc: %d converted, %d failed\n", converted, failed)
+	}
+	if s := ld.unmappedSummary(f.unmapped); s != "" {
+		fmt.Fprintln(stderr, s)
 	}
 	if failed > 0 {
 		return exitError{1}

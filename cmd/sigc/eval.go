@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sigc-project/sigc/compiler"
 	"github.com/sigc-project/sigc/compiler/ir"
 	"github.com/sigc-project/sigc/eval"
 	"github.com/sigc-project/sigc/eval/logs"
@@ -24,6 +25,7 @@ import (
 type evalFlags struct {
 	logs       []string
 	pipelines  []string
+	unmapped   string
 	format     string
 	timeField  string
 	lateness   time.Duration
@@ -48,6 +50,7 @@ func newEval() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error { return runEval(cmd, f, args) },
 	}
 	cmd.Flags().StringArrayVar(&f.logs, "logs", nil, "log file to evaluate (repeatable; - for stdin)")
+	cmd.Flags().StringVar(&f.unmapped, "unmapped", "keep", "fields the pipeline does not map: keep (as pySigma), drop (with a warning) or error")
 	cmd.Flags().StringArrayVarP(&f.pipelines, "pipeline", "p", nil, "processing pipeline: a built-in name, a pySigma pipeline file or a directory (repeatable; applied by priority, then by name)")
 	cmd.Flags().StringVar(&f.format, "format", "auto", "log format: "+strings.Join(logs.Formats, ", "))
 	cmd.Flags().StringVar(&f.timeField, "time-field", "", "event time field for correlations (default: first of "+strings.Join(eval.TimeFields[:6], ", ")+", …)")
@@ -90,8 +93,13 @@ func runEval(cmd *cobra.Command, f *evalFlags, args []string) error {
 			return exitError{2}
 		}
 	}
+	policy, ok := compiler.ParseUnmapped(f.unmapped)
+	if !ok {
+		fmt.Fprintf(stderr, "sigc: error: --unmapped %q: choose keep, drop or error\n", f.unmapped)
+		return exitError{2}
+	}
 	rep := &reporter{w: stderr}
-	ld, err := loadRules(args, f.pipelines, "", cmd.InOrStdin(), rep, f.failFast)
+	ld, err := loadRules(args, f.pipelines, "", policy, cmd.InOrStdin(), rep, f.failFast)
 	if err != nil {
 		return err
 	}
@@ -255,7 +263,14 @@ files:
 	if correlator.Late > 0 {
 		fmt.Fprintf(stderr, "sigc: warning: %d event(s) arrived after their correlation window had closed and were left out; sort the logs by time or raise --lateness\n", correlator.Late)
 	}
-	fmt.Fprintf(stderr, "sigc: %d rule(s) and %d correlation(s) over %d record(s); logsource is not used to select events, every rule saw every record\n", len(rules), len(corrs), records)
+	if ld.pipeline == nil {
+		fmt.Fprintf(stderr, "sigc: %d rule(s) and %d correlation(s) over %d record(s); logsource is not used to select events, every rule saw every record (-p windows, or your data's pipeline, scopes rules to their logsource)\n", len(rules), len(corrs), records)
+	} else {
+		fmt.Fprintf(stderr, "sigc: %d rule(s) and %d correlation(s) over %d record(s), scoped by the pipeline %s\n", len(rules), len(corrs), records, ld.pipeline.Name)
+	}
+	if s := ld.unmappedSummary(f.unmapped); s != "" {
+		fmt.Fprintln(stderr, s)
+	}
 	if rep.errors > 0 {
 		fmt.Fprintf(stderr, "sigc: %d error(s)\n", rep.errors)
 		return exitError{1}

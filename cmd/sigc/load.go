@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 
 	"github.com/sigc-project/sigc/compiler"
 	"github.com/sigc-project/sigc/compiler/pipeline"
@@ -104,7 +105,7 @@ type loaded struct {
 }
 
 // loadRules expands paths, loads every file and compiles every rule.
-func loadRules(paths []string, pipelines []string, target string, stdin io.Reader, rep *reporter, failFast bool) (*loaded, error) {
+func loadRules(paths []string, pipelines []string, target string, unmapped compiler.Unmapped, stdin io.Reader, rep *reporter, failFast bool) (*loaded, error) {
 	var specs []pipeline.Spec
 	for _, p := range pipelines {
 		ss, err := pipeline.LoadSpec(p)
@@ -150,9 +151,36 @@ func loadRules(paths []string, pipelines []string, target string, stdin io.Reade
 	}
 	col := sigma.Merge(loadedFiles)
 	rep.report(compiler.UnusedFilters(col)...)
-	opts := compiler.Options{Pipeline: resolved}
+	opts := compiler.Options{Pipeline: resolved, Unmapped: unmapped}
 	out.pipeline = resolved
 	out.results = compiler.Compile(col, opts)
 	out.correlations = compiler.CompileCorrelations(col, out.results, opts)
 	return out, nil
+}
+
+// unmappedSummary counts the rules with fields the pipeline does not map,
+// by what --unmapped did with them ("" when there are none).
+func (l *loaded) unmappedSummary(policy string) string {
+	n, fields := 0, map[string]bool{}
+	for _, r := range l.results {
+		if len(r.Unmapped) > 0 {
+			n++
+			for _, f := range r.Unmapped {
+				fields[f] = true
+			}
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	what := map[string]string{"keep": "kept as written", "drop": "dropped", "error": "refused"}[policy]
+	names := make([]string, 0, len(fields))
+	for f := range fields {
+		names = append(names, f)
+	}
+	sort.Strings(names)
+	if len(names) > 8 {
+		names = append(names[:8], "…")
+	}
+	return fmt.Sprintf("sigc: %d rule(s) test %d field(s) the pipeline does not map: %s (%s; --unmapped keep|drop|error)", n, len(fields), strings.Join(names, ", "), what)
 }

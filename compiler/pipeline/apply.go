@@ -437,3 +437,43 @@ func substitute(p ir.Pattern, lookup func(string) ([]string, bool), handled func
 	}
 	return out, ""
 }
+
+// Unmapped lists, in written order, the fields of the subject's detection
+// items that no field-name transformation of the pipeline renamed (from or
+// to): the fields the pipeline "cannot map".
+// Items the pipeline added (add_condition) speak the target's names
+// already and are not counted. first is the position of the first one.
+func (s *Subject) Unmapped() (fields []string, first diag.Pos) {
+	seen := map[string]bool{}
+	for _, cond := range s.Conditions {
+		for _, it := range Items(cond) {
+			if it.Field == "" || it.added || s.mapped[it.Field] || seen[it.Field] {
+				continue
+			}
+			if len(fields) == 0 {
+				first = it.Pos
+			}
+			seen[it.Field] = true
+			fields = append(fields, it.Field)
+		}
+	}
+	return fields, first
+}
+
+// DropFields removes the detection items on the named fields (as
+// drop_detection_item does).
+func (s *Subject) DropFields(names []string) {
+	drop := map[string]bool{}
+	for _, n := range names {
+		drop[n] = true
+	}
+	memo := map[ir.Expr]ir.Expr{}
+	for i, cond := range s.Conditions {
+		s.Conditions[i] = rewriteWith(cond, memo, func(it *Item) ir.Expr {
+			if drop[it.Field] {
+				return &dropped{Node: it.Node}
+			}
+			return it
+		})
+	}
+}

@@ -23,6 +23,8 @@ type Item struct {
 	// applied holds the ids of the processing items that changed the item
 	// (the `processing_item_applied` condition).
 	applied map[string]bool
+	// added: the pipeline added the item (add_condition).
+	added bool
 }
 
 // Keyword reports whether the item is a keyword (full-text) search.

@@ -304,3 +304,25 @@ func mustParse(t *testing.T, src string) *pipeline.Pipeline {
 	}
 	return p
 }
+
+func TestUnmappedPolicy(t *testing.T) {
+	p := mustParse(t, "transformations:\n- type: add_condition\n  conditions: {event: proc}\n- type: field_name_mapping\n  mapping: {Image: ImageFileName}\n")
+	col, _ := sigma.Load("r.yml", []byte(rule(procWin, selImage)))
+	for policy, want := range map[compiler.Unmapped]string{
+		compiler.KeepUnmapped:  `(match "CommandLine" "*whoami*")`,
+		compiler.DropUnmapped:  `(and (match "event" "proc") (match "ImageFileName" "*\\cmd.exe"))`,
+		compiler.ErrorUnmapped: `r.yml:10:5: error: the pipeline maps no field named CommandLine (--unmapped error)`,
+	} {
+		res := compiler.Compile(col, compiler.Options{Pipeline: pipeline.Resolve([]pipeline.Spec{{Spec: "p", Pipeline: p}}), Unmapped: policy})[0]
+		got := res.Diags.Error()
+		if res.Rule != nil {
+			got += flat(ir.Print(res.Rule.Conditions[0]))
+		}
+		if !strings.Contains(got, want) {
+			t.Errorf("policy %d: got %s, want %s", policy, got, want)
+		}
+		if strings.Join(res.Unmapped, ",") != "CommandLine" {
+			t.Errorf("policy %d: unmapped %v (the added field is the pipeline's own)", policy, res.Unmapped)
+		}
+	}
+}

@@ -902,6 +902,7 @@ func (t *addCondition) apply(c *ctx) *diag.Diagnostic {
 	}
 	args := make([]ir.Expr, len(compiled))
 	for i, it := range compiled {
+		it.added = true
 		it.applied = map[string]bool{}
 		if c.pi.ID != "" {
 			it.applied[c.pi.ID] = true

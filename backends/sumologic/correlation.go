@@ -29,7 +29,6 @@ func (Backend) RenderCorrelation(c *ir.Correlation) (string, []*diag.Diagnostic,
 		}
 		inputs = append(inputs, "("+q+")")
 	}
-	stages := []string{Scope, "where " + strings.Join(inputs, " OR ")}
 	names := append([]string(nil), c.GroupBy...)
 	for _, in := range c.Inputs {
 		names = append(names, in.GroupFields...)
@@ -39,6 +38,22 @@ func (Backend) RenderCorrelation(c *ir.Correlation) (string, []*diag.Diagnostic,
 			names = append(names, a.Name)
 		}
 	}
+	// The inputs may scope differently, so the scope is `*` and their
+	// metadata tests stay in the where clause; every field read is
+	// extracted first.
+	stages := []string{Scope}
+	custom := map[string]string{}
+	read := append([]string(nil), names...)
+	for _, in := range c.Inputs {
+		for k, v := range in.Rule.Custom {
+			custom[k] = v
+		}
+		for _, cond := range in.Rule.Conditions {
+			read = append(read, exprFields(cond)...)
+		}
+	}
+	stages = append(stages, extractions(custom, read)...)
+	stages = append(stages, "where "+strings.Join(inputs, " OR "))
 	if err := checkNames(c, names...); err != nil {
 		return "", nil, err
 	}

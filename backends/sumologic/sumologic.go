@@ -23,9 +23,10 @@ const name = "sumologic"
 func (Backend) Name() string        { return name }
 func (Backend) Description() string { return "Sumo Logic log search query language" }
 
-// Scope is the search scope before the first pipe. Fields must already be
-// extracted (field extraction rules or indexed fields) for `where` to see
-// them; see the README.
+// Scope is the search scope before the first pipe when no built-in
+// metadata test leads the condition. Fields must be extracted (field
+// extraction rules, or the parse/json stages a pipeline asks for) for
+// `where` to see them; see the README.
 const Scope = "*"
 
 var plainField = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -40,11 +41,19 @@ func (Backend) Render(r *ir.Rule) ([]string, []*diag.Diagnostic, error) {
 	d := dialect(&warns)
 	var out []string
 	for _, c := range r.Conditions {
-		q, err := d.Render(c)
-		if err != nil {
-			return nil, nil, err
+		scope, rest := splitScope(c)
+		stages := []string{scope}
+		for _, x := range extractions(r.Custom, exprFields(rest)) {
+			stages = append(stages, x)
 		}
-		out = append(out, Scope+"\n| where "+q)
+		if rest != nil {
+			q, err := d.Render(rest)
+			if err != nil {
+				return nil, nil, err
+			}
+			stages = append(stages, "where "+q)
+		}
+		out = append(out, strings.Join(stages, "\n| "))
 	}
 	return out, text.Dedupe(warns), nil
 }

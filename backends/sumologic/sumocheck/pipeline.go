@@ -102,9 +102,24 @@ var (
 	aggRE      = regexp.MustCompile(`^(count|count_distinct|sum|avg|min|max|pct|least_recent|most_recent|values)\b.* by `)
 )
 
+// joinFilter folds the extraction stages between the scope and the first
+// where clause into the scope, so stages[0] + "\n| " + stages[1] is the
+// search filter.
+func joinFilter(stages []string) []string {
+	n := 1
+	for n < len(stages) && isExtraction(stages[n]) {
+		n++
+	}
+	if n == 1 || n >= len(stages) {
+		return stages
+	}
+	return append([]string{strings.Join(stages[:n], "\n| ")}, stages[n:]...)
+}
+
 // ParsePipeline checks a correlation search.
 func ParsePipeline(src string) error {
 	stages := strings.Split(src, "\n| ")
+	stages = joinFilter(stages)
 	if len(stages) < 3 {
 		return fmt.Errorf("a correlation search has a scope, a where clause and an aggregation")
 	}

@@ -16,7 +16,7 @@ import (
 // event must carry _messagetime in epoch milliseconds. pct() is computed
 // exactly: this checks the search's logic, not Sumo's estimators.
 func RunPipeline(src string, events []*Event) ([]*Event, error) {
-	stages := strings.Split(src, "\n| ")
+	stages := joinFilter(strings.Split(src, "\n| "))
 	first, err := Parse(stages[0] + "\n| " + stages[1])
 	if err != nil {
 		return nil, err
@@ -24,11 +24,7 @@ func RunPipeline(src string, events []*Event) ([]*Event, error) {
 	var rows []*Event
 	for _, ev := range events {
 		if first.Match(ev) {
-			m := make(map[string][]string, len(ev.Fields))
-			for k, v := range ev.Fields {
-				m[k] = v
-			}
-			rows = append(rows, &Event{Fields: m, Raw: ev.Raw})
+			rows = append(rows, copyEvent(first.Extract(ev)))
 		}
 	}
 	for _, s := range stages[2:] {

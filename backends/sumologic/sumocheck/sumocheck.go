@@ -87,11 +87,52 @@ var sumoLexer = lexer.MustSimple([]lexer.SimpleRule{
 
 var parser = participle.MustBuild[query](participle.Lexer(sumoLexer), participle.UseLookahead(4))
 
-// Query is a parsed, checked Sumo Logic query.
-type Query struct{ q *query }
+// Query is a parsed, checked Sumo Logic query: a scope, extraction stages
+// and a where clause (either of the last two may be absent).
+type Query struct {
+	q     *query
+	scope scopeExpr
+	ex    []*extraction
+}
 
-// Parse checks a query against the grammar and the strictness rules.
+// Parse checks a query against the grammar and the strictness rules. A
+// query is `<scope>` then, one per line, `| parse …`/`| json …` stages and
+// `| where …`; `* | where …` on one line is a where clause alone.
 func Parse(src string) (*Query, error) {
+	stages := strings.Split(src, "\n| ")
+	if len(stages) == 1 && strings.HasPrefix(src, "* | where ") {
+		return parseWhere(src)
+	}
+	out := &Query{}
+	var err error
+	if out.scope, err = parseScope(stages[0]); err != nil {
+		return nil, err
+	}
+	for i, st := range stages[1:] {
+		switch {
+		case isExtraction(st):
+			x, err := parseExtraction(st)
+			if err != nil {
+				return nil, err
+			}
+			out.ex = append(out.ex, x)
+		case strings.HasPrefix(st, "where ") && i == len(stages)-2:
+			w, err := parseWhere("* | " + st)
+			if err != nil {
+				return nil, err
+			}
+			out.q = w.q
+		default:
+			return nil, fmt.Errorf("stage %q: a search filter is a scope, parse/json stages and one where clause", st)
+		}
+	}
+	if out.scope == nil && out.q == nil {
+		return nil, fmt.Errorf("the query selects every message: it has no scope and no where clause")
+	}
+	return out, nil
+}
+
+func parseWhere(src string) (*Query, error) {
 	q, err := parser.ParseString("", src)
 	if err != nil {
 		return nil, err
@@ -160,7 +201,30 @@ func regexBody(lit string) string {
 
 // Match evaluates the where clause; a missing field is null, and any
 // comparison with null is false.
-func (q *Query) Match(ev *Event) bool { return evalOr(q.q.Or, ev) }
+func (q *Query) Match(ev *Event) bool {
+	if q.scope != nil && !q.scope.match(ev) {
+		return false
+	}
+	if len(q.ex) > 0 {
+		ev = copyEvent(ev)
+		for _, x := range q.ex {
+			x.apply(ev)
+		}
+	}
+	return q.q == nil || evalOr(q.q.Or, ev)
+}
+
+// Extract applies the query's extraction stages to a copy of ev.
+func (q *Query) Extract(ev *Event) *Event {
+	if len(q.ex) == 0 {
+		return ev
+	}
+	ev = copyEvent(ev)
+	for _, x := range q.ex {
+		x.apply(ev)
+	}
+	return ev
+}
 
 func evalOr(o *orExpr, ev *Event) bool {
 	for _, a := range append([]*andExpr{o.Left}, o.Right...) {
@@ -239,9 +303,18 @@ func values(o *operand, ev *Event) []string {
 
 func field(name string, ev *Event) []string {
 	if name == "_raw" {
-		return []string{ev.Raw}
+		return []string{ev.message()}
 	}
 	return ev.Fields[name]
+}
+
+// message is the message as ingested: the reader's `_raw` when it kept
+// the original line (key=value and CSV records), else the record.
+func (ev *Event) message() string {
+	if v := ev.Fields["_raw"]; len(v) == 1 {
+		return v[0]
+	}
+	return ev.Raw
 }
 
 func evalCompare(c *compare, ev *Event) bool {

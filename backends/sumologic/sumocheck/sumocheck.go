@@ -1,7 +1,8 @@
 // Package sumocheck is a grammar and reference interpreter for the subset of
-// Sumo Logic log search that sigc emits (`* | where …` with matches, in,
-// toLowerCase, num, isNull, compareCIDRPrefix), written from Sumo Logic's
-// operator documentation. No Sumo parser can run here, so tests use it to
+// Sumo Logic log search that sigc emits (a scope of metadata terms or `*`,
+// `parse regex … nodrop` and `json` extraction stages, `where …` with
+// matches, in, toLowerCase, num, isNull, compareCIDRPrefix), written from
+// Sumo Logic's operator documentation. No Sumo parser can run here, so tests use it to
 // check every rendered query parses and selects the same events as the
 // evaluator. It is strict: AND and OR are not mixed without parentheses,
 // `matches` must match the whole value (the stricter reading of the docs),

@@ -18,6 +18,11 @@ type Engine struct {
 	Rules []*Rule
 	p     planner
 	v     view
+	// gates index the rules by a field each requires (gate.go).
+	gates   []*gateIndex
+	ungated []int
+	cand    []bool
+	key     []byte
 }
 
 // Options for input handling.
@@ -44,6 +49,7 @@ func New(rules []*ir.Rule) (*Engine, error) {
 		}
 		e.Rules = append(e.Rules, pr)
 	}
+	e.index()
 	return e, nil
 }
 
@@ -116,10 +122,20 @@ func (r *Rule) matches(v *view) bool {
 
 // Each calls fn for every rule that matches ev, in rule order. Each field
 // the rules read is looked up once per event.
+// Rules gated on a field value the event lacks are skipped.
 func (e *Engine) Each(ev *Event, fn func(*Rule)) {
 	e.p.load(&e.v, ev)
-	for _, r := range e.Rules {
-		if r.matches(&e.v) {
+	if len(e.gates) == 0 {
+		for _, r := range e.Rules {
+			if r.matches(&e.v) {
+				fn(r)
+			}
+		}
+		return
+	}
+	cand := e.candidates()
+	for i, r := range e.Rules {
+		if cand[i] && r.matches(&e.v) {
 			fn(r)
 		}
 	}

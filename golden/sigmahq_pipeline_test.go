@@ -234,3 +234,95 @@ func TestSigmaHQRegressionWindowsPipeline(t *testing.T) {
 	}
 	t.Logf("SigmaHQ regression data with -p windows: %d of %d samples pass", passed, total)
 }
+
+// TestSigmaHQGatesSkipOnlyImpossibleRules: with -p windows nearly every
+// rule is gated on Channel; the engine's indexed pass must report exactly
+// the rules that match one by one.
+func TestSigmaHQGatesSkipOnlyImpossibleRules(t *testing.T) {
+	needCorpus(t)
+	rules, events := windowsScoped(t)
+	gated, err := eval.New(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	every, _ := eval.New(rules)
+	every.DisableGates()
+	matches := 0
+	for _, ev := range events {
+		var got, want []string
+		gated.Each(ev, func(r *eval.Rule) { got = append(got, r.IR.ID) })
+		every.Each(ev, func(r *eval.Rule) { want = append(want, r.IR.ID) })
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("gated %v, every rule %v", got, want)
+		}
+		matches += len(want)
+	}
+	t.Logf("%d rules × %d events: the gated pass reports the same %d matches", len(rules), len(events), matches)
+}
+
+// windowsScoped compiles the corpus with -p windows and reads the
+// regression samples.
+func windowsScoped(t testing.TB) ([]*ir.Rule, []*eval.Event) {
+	pl := builtin(t, "windows")
+	var rules []*ir.Rule
+	for _, f := range corpusFiles(t, ruleDirs) {
+		lf := sigma.LoadFile(f, nil)
+		for _, res := range compiler.Compile(lf.Collection, compiler.Options{Pipeline: pl}) {
+			if res.Rule != nil {
+				rules = append(rules, res.Rule)
+			}
+		}
+	}
+	samples, _ := filepath.Glob(filepath.Join(corpusRoot, "regression_data", "*", "*", "*", "*", "*.json"))
+	more, _ := filepath.Glob(filepath.Join(corpusRoot, "regression_data", "*", "*", "*", "*", "*", "*.json"))
+	var events []*eval.Event
+	for _, s := range append(samples, more...) {
+		r, closer, err := logs.Open(s, "json", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			rec, err := r.Next()
+			if err != nil {
+				break
+			}
+			m, err := rec.Map()
+			if err != nil {
+				continue
+			}
+			events = append(events, eval.Prepare(m, eval.Options{EventLog: true}))
+		}
+		closer.Close()
+	}
+	return rules, events
+}
+
+// BenchmarkSigmaHQWindowsScoped runs every SigmaHQ rule, scoped by
+// -p windows, over the regression events: the gates skip the rules of
+// other channels. go test ./golden -run '^$' -bench SigmaHQWindowsScoped
+func BenchmarkSigmaHQWindowsScoped(b *testing.B) {
+	needCorpus(b)
+	rules, events := windowsScoped(b)
+	for _, gated := range []bool{true, false} {
+		name := "gated"
+		if !gated {
+			name = "each-rule"
+		}
+		b.Run(name, func(b *testing.B) {
+			eng, err := eval.New(rules)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if !gated {
+				eng.DisableGates()
+			}
+			n := 0
+			for b.Loop() {
+				for _, ev := range events {
+					eng.Each(ev, func(*eval.Rule) { n++ })
+				}
+			}
+			b.ReportMetric(float64(len(events)*b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}

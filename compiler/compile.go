@@ -55,6 +55,9 @@ type Result struct {
 	// Unmapped are the fields the pipeline did not rename (with a
 	// pipeline only), whatever the policy did with them.
 	Unmapped []string
+	// Subject is the rule as the pipeline left it (state, marks, items),
+	// for the pipeline's postprocessing.
+	Subject *pipeline.Subject
 }
 
 // Compile compiles every rule of the collection, applying its filters.
@@ -77,9 +80,10 @@ func Compile(col *sigma.Collection, opts Options) []Result {
 			}
 		}
 		if !res.Diags.HasErrors() {
-			ds, unmapped := finish(r, rule, opts)
+			ds, unmapped, subject := finish(r, rule, opts)
 			res.Diags = append(res.Diags, ds...)
 			res.Unmapped = unmapped
+			res.Subject = subject
 		}
 		if !res.Diags.HasErrors() {
 			res.Rule = rule
@@ -93,11 +97,11 @@ func Compile(col *sigma.Collection, opts Options) []Result {
 // detection items (filters included, so the pipeline maps their fields
 // too, as pySigma does), then assembles the items into tests, bounds the
 // result and simplifies it.
-func finish(src *sigma.Rule, rule *ir.Rule, opts Options) (diag.List, []string) {
+func finish(src *sigma.Rule, rule *ir.Rule, opts Options) (diag.List, []string, *pipeline.Subject) {
 	subject := &pipeline.Subject{Rule: src, Logsource: &rule.Logsource, Conditions: rule.Conditions, Fields: src.Fields, Pos: src.Pos, Compile: compileItems}
 	diags := opts.Pipeline.Apply(subject)
 	if diags.HasErrors() {
-		return diags, nil
+		return diags, nil, nil
 	}
 	var unmapped []string
 	var at diag.Pos
@@ -109,28 +113,28 @@ func finish(src *sigma.Rule, rule *ir.Rule, opts Options) (diag.List, []string) 
 		switch opts.Unmapped {
 		case ErrorUnmapped:
 			diags.Add(diag.Errorf(at, "the pipeline maps no field named %s (--unmapped error); map them, or pass --unmapped keep or drop", list))
-			return diags, unmapped
+			return diags, unmapped, nil
 		case DropUnmapped:
 			diags.Add(diag.Warnf(at, "dropped the tests of %s, which the pipeline does not map (--unmapped drop); the query is broader than the rule", list))
 			subject.DropFields(unmapped)
 		}
 	}
-	rule.Conditions = subject.Conditions
+	rule.Conditions = append([]ir.Expr(nil), subject.Conditions...) // the subject keeps its items
 	rule.Custom = subject.Custom
 	rule.Fields = subject.Fields
 	for i, cond := range rule.Conditions {
 		e, ds := opts.Pipeline.Assemble(cond)
 		diags = append(diags, ds...)
 		if ds.HasErrors() {
-			return diags, unmapped
+			return diags, unmapped, nil
 		}
 		if ir.Size(e, MaxExpandedSize) > MaxExpandedSize {
 			diags.Add(diag.Errorf(cond.Position(), "condition expands to more than %d nodes (tests, and, or, not) once selections repeated by name or by `N of` are written out; simplify it", MaxExpandedSize))
-			return diags, unmapped
+			return diags, unmapped, nil
 		}
 		rule.Conditions[i] = ir.Simplify(e)
 	}
-	return diags, unmapped
+	return diags, unmapped, subject
 }
 
 // UnusedFilters reports filters that named no loaded rule.

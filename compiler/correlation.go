@@ -180,6 +180,15 @@ func ParseTimespan(s string) (time.Duration, bool) {
 
 func (c *corrCompiler) compile() *ir.Correlation {
 	s := c.src
+	if c.pipeline != nil {
+		// The pipeline runs over the correlation itself once (rule_failure
+		// and the like); each field it names then goes through it again.
+		subject := &pipeline.Subject{Correlation: s, Refs: refLogsources(c.inputs), Pos: s.Pos}
+		if ds := c.pipeline.Apply(subject); ds.HasErrors() {
+			c.diags = append(c.diags, ds...)
+			return nil
+		}
+	}
 	out := &ir.Correlation{ID: s.ID, Name: s.Name, Title: s.Title, Level: s.Level, Status: s.Status,
 		Description: s.Description, Author: s.Author, Tags: s.Tags, File: s.File, Pos: s.Pos,
 		Type: s.Type.Raw, Inputs: c.inputs, Generate: s.Generate}

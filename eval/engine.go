@@ -68,6 +68,8 @@ type Preparer struct {
 	opts Options
 	flat *Flattener
 	dups int
+	// EventLog counts the records that got the flat EventLog names.
+	EventLog int
 }
 
 // DuplicateKeys returns how many records repeated a JSON key since the last
@@ -85,21 +87,29 @@ func NewPreparer(opts Options) *Preparer { return &Preparer{opts: opts, flat: Ne
 // Prepare turns one record into an Event.
 func (p *Preparer) Prepare(rec *logs.Record) *Event {
 	if rec.Fields != nil {
-		return Prepare(rec.Fields, p.opts)
+		return p.prepare(rec.Fields)
 	}
 	ev := p.flat.Flatten(rec.Raw)
 	if p.flat.Dup {
 		p.dups++
 		if m, err := rec.Map(); err == nil { // encoding/json keeps the last value
-			return Prepare(m, p.opts)
+			return p.prepare(m)
 		}
 	}
 	if p.opts.EventLog && (len(ev.Fields["Event.System.EventID"]) > 0 || len(ev.Fields["Event.System.EventID.#text"]) > 0) {
 		// EventLog records pair Data names and values across objects:
 		// they take the map path.
 		if m, err := rec.Map(); err == nil {
-			return Prepare(m, p.opts)
+			return p.prepare(m)
 		}
+	}
+	return ev
+}
+
+func (p *Preparer) prepare(m map[string]any) *Event {
+	ev := NewEvent(m)
+	if p.opts.EventLog && FlattenEventLog(ev, m) {
+		p.EventLog++
 	}
 	return ev
 }

@@ -326,3 +326,18 @@ func BenchmarkSigmaHQWindowsScoped(b *testing.B) {
 		})
 	}
 }
+
+// TestSigmaHQRegressionEvtxJSON: with -p evtx_json and the evaluator's own
+// EventLog mapping off, the pipeline alone lets the rules read the
+// regression data's EventLog JSON.
+func TestSigmaHQRegressionEvtxJSON(t *testing.T) {
+	needCorpus(t)
+	passed, total, failures := runRegressionWith(t, false, compiler.Options{Pipeline: builtin(t, "evtx_json")})
+	t.Logf("SigmaHQ regression data with -p evtx_json and no EventLog mapping: %d of %d samples pass", passed, total)
+	for _, f := range failures {
+		t.Log(f)
+	}
+	if passed < total*9/10 {
+		t.Errorf("only %d of %d samples pass", passed, total)
+	}
+}

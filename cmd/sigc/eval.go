@@ -271,6 +271,9 @@ files:
 	if s := ld.unmappedSummary(f.unmapped); s != "" {
 		fmt.Fprintln(stderr, s)
 	}
+	if prep.EventLog > 0 {
+		fmt.Fprintf(stderr, "sigc: %d record(s) were Windows EventLog JSON and also got the flat Sigma field names (EventID, Image, …); --no-eventlog-mapping turns this off, -p evtx_json maps rules to the records' own paths instead\n", prep.EventLog)
+	}
 	if rep.errors > 0 {
 		fmt.Fprintf(stderr, "sigc: %d error(s)\n", rep.errors)
 		return exitError{1}

@@ -349,37 +349,21 @@ func join(args []ir.Expr, mk func([]ir.Expr) ir.Expr) ir.Expr {
 }
 
 // resolveLeftovers gives placeholders still in an item the pipeline's
-// vars, or says which one has no value.
+// vars, as value_placeholders would, or says which one has no value.
 func (p *Pipeline) resolveLeftovers(it *Item) *diag.Diagnostic {
 	var vars map[string][]string
 	if p != nil {
 		vars = p.Vars
 	}
-	for _, v := range it.Values {
-		var alts []ir.Expr
-		for _, a := range v.Alts {
-			m, ok := a.(*ir.Match)
-			if !ok || !hasPlaceholder(m.Pattern) {
-				alts = append(alts, a)
-				continue
-			}
-			pats, missing := substitute(m.Pattern, func(name string) ([]string, bool) { x, ok := vars[name]; return x, ok }, nil)
-			if missing != "" {
-				if len(vars) == 0 {
-					return diag.Errorf(v.Pos, "placeholder %%%s%% needs a value: pass a pipeline with `-p FILE` whose `vars:` defines %s", missing, missing)
-				}
-				return diag.Errorf(v.Pos, "placeholder %%%s%% is not defined by the pipeline (it defines: %s); add it under `vars:`", missing, strings.Join(sortedKeys(vars), ", "))
-			}
-			if len(pats) > maxExpansion {
-				return diag.Errorf(v.Pos, "placeholders in %s expand to more than %d values", diag.Quote(m.Pattern.String()), maxExpansion)
-			}
-			for _, q := range pats {
-				c := *m
-				c.Pattern = q
-				alts = append(alts, &c)
-			}
-		}
-		v.Alts = alts
+	lookup := func(name string) ([]string, bool) { x, ok := vars[name]; return x, ok }
+	_, missing, at := substituteItem(it, lookup, nil)
+	switch {
+	case missing == "*":
+		return diag.Errorf(at, "placeholders expand to more than %d values", maxExpansion)
+	case missing != "" && len(vars) == 0:
+		return diag.Errorf(at, "placeholder %%%s%% needs a value: pass a pipeline with `-p FILE` whose `vars:` defines %s", missing, missing)
+	case missing != "":
+		return diag.Errorf(at, "placeholder %%%s%% is not defined by the pipeline (it defines: %s); add it under `vars:`", missing, strings.Join(sortedKeys(vars), ", "))
 	}
 	return nil
 }
@@ -460,8 +444,8 @@ func (s *Subject) Unmapped() (fields []string, first diag.Pos) {
 	return fields, first
 }
 
-// DropFields removes the detection items on the named fields (as
-// drop_detection_item does).
+// DropFields removes the rule's detection items on the named fields (as
+// drop_detection_item does); the items the pipeline added stay.
 func (s *Subject) DropFields(names []string) {
 	drop := map[string]bool{}
 	for _, n := range names {
@@ -470,7 +454,7 @@ func (s *Subject) DropFields(names []string) {
 	memo := map[ir.Expr]ir.Expr{}
 	for i, cond := range s.Conditions {
 		s.Conditions[i] = rewriteWith(cond, memo, func(it *Item) ir.Expr {
-			if drop[it.Field] {
+			if drop[it.Field] && !it.added {
 				return &dropped{Node: it.Node}
 			}
 			return it

@@ -109,7 +109,13 @@ func (r *reader) condGroup(p *params, kind string, registry map[string]func(*par
 	list := p.get(kind + "_conditions")
 	exprText, exprNode := "", p.get(kind+"_cond_expr")
 	if exprNode != nil {
-		exprText, _ = p.scalar(exprNode, kind+"_cond_expr")
+		var ok bool
+		if exprText, ok = p.scalar(exprNode, kind+"_cond_expr"); !ok || strings.TrimSpace(exprText) == "" {
+			r.errorf(exprNode, "%s_cond_expr is empty; write how the conditions combine (`a and not b`) or remove it", kind)
+		}
+		if p.has(kind + "_cond_op") {
+			r.errorf(p.at(kind+"_cond_op"), "%s_cond_op and %s_cond_expr exclude each other; keep the expression", kind, kind)
+		}
 	}
 	op := p.str(kind+"_cond_op", "and")
 	g.not = p.boolean(kind+"_cond_not", false)
@@ -118,7 +124,7 @@ func (r *reader) condGroup(p *params, kind string, registry map[string]func(*par
 	case "or":
 		g.or = true
 	default:
-		r.errorf(p.keys[kind+"_cond_op"], "%s_cond_op must be `and` or `or`, not %s", kind, diag.Quote(op))
+		r.errorf(p.at(kind+"_cond_op"), "%s_cond_op must be `and` or `or`, not %s", kind, diag.Quote(op))
 	}
 	if list == nil {
 		if exprNode != nil {
@@ -126,7 +132,7 @@ func (r *reader) condGroup(p *params, kind string, registry map[string]func(*par
 		}
 		return g
 	}
-	g.set = true
+	g.set = list.Kind != yaml.SequenceNode || len(list.Content) > 0 // an empty list is no condition (pySigma)
 	what := kind + " condition"
 	switch list.Kind {
 	case yaml.SequenceNode:
@@ -187,6 +193,9 @@ func (r *reader) condition(n *yaml.Node, what string, registry map[string]func(*
 	p := r.params(n, "a "+what)
 	typ, tn := p.need("type")
 	if typ == "" {
+		if p.has("type") && tn.Tag != "!!null" {
+			r.errorf(tn, "a %s needs a type, not an empty string", what)
+		}
 		return nil
 	}
 	mk, ok := registry[typ]
@@ -228,7 +237,7 @@ var ruleConditions = map[string]func(*params) any{
 		v, _ := p.need("value")
 		c := &attrCond{attr: a, value: v, op: p.str("op", "eq")}
 		if !validOps[c.op] {
-			p.r.errorf(p.keys["op"], "rule_attribute: op must be one of eq, ne, lt, lte, gt, gte, not %s", diag.Quote(c.op))
+			p.r.errorf(p.at("op"), "rule_attribute: op must be one of eq, ne, lt, lte, gt, gte, not %s", diag.Quote(c.op))
 		}
 		return c
 	},
@@ -306,7 +315,7 @@ func readStateCond(p *params) any {
 	v, _ := p.need("val")
 	c := &stateCond{key: k, val: v, op: p.str("op", "eq")}
 	if !validOps[c.op] {
-		p.r.errorf(p.keys["op"], "processing_state: op must be one of eq, ne, lt, lte, gt, gte, not %s", diag.Quote(c.op))
+		p.r.errorf(p.at("op"), "processing_state: op must be one of eq, ne, lt, lte, gt, gte, not %s", diag.Quote(c.op))
 	}
 	return c
 }
@@ -423,6 +432,10 @@ var itemConditions = map[string]func(*params) any{
 
 // readCond reads `cond: any|all` (any by default).
 func readCond(p *params) bool {
+	if !p.has("cond") {
+		p.r.errorf(p.node, "%s needs `cond: any` or `cond: all`", p.what)
+		return false
+	}
 	c, _ := p.need("cond")
 	switch c {
 	case "any":
@@ -430,7 +443,7 @@ func readCond(p *params) bool {
 	case "all":
 		return true
 	}
-	p.r.errorf(p.keys["cond"], "%s: cond must be `any` or `all`, not %s", p.what, diag.Quote(c))
+	p.r.errorf(p.at("cond"), "%s: cond must be `any` or `all`, not %s", p.what, diag.Quote(c))
 	return false
 }
 
@@ -535,14 +548,14 @@ func readFieldList(p *params, include bool) any {
 		for _, n := range c.names {
 			re, err := regexp.Compile("^(?:" + n + ")") // re.match: anchored at the start only
 			if err != nil {
-				p.r.errorf(p.keys["fields"], "%s: %s is not a regular expression: %v", p.what, diag.Quote(n), err)
+				p.r.errorf(p.at("fields"), "%s: %s is not a regular expression: %v", p.what, diag.Quote(n), err)
 				continue
 			}
 			c.res = append(c.res, re)
 		}
 		c.names = nil
 	default:
-		p.r.errorf(p.keys["mode"], "%s: mode must be `plain` or `re`, not %s", p.what, diag.Quote(t))
+		p.r.errorf(p.at("mode"), "%s: mode must be `plain` or `re`, not %s", p.what, diag.Quote(t))
 	}
 	return c
 }

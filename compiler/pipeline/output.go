@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"text/template"
+	"text/template/parse"
 
 	"gopkg.in/yaml.v3"
 
@@ -108,9 +109,9 @@ func readGoTemplate(p *params) postprocessor {
 		p.r.errorf(p.node, "%s: `path` and `vars` read files at conversion time; sigc takes the template inline", p.what)
 	}
 	p.boolean("autoescape", false)
-	t, err := template.New("template").Option("missingkey=error").Parse(src)
+	t, err := parseTemplate("template", src)
 	if err != nil {
-		p.r.errorf(sn, "%s: the Go text/template does not parse: %v", p.what, err)
+		p.r.errorf(sn, "%s: %v", p.what, err)
 		t = template.Must(template.New("template").Parse("{{.Query}}"))
 	}
 	return &goTemplate{t: t}
@@ -274,10 +275,12 @@ func (p *Pipeline) PostprocessQuery(s *Subject, query string) (string, error) {
 	if p == nil || len(p.Postprocessing) == 0 {
 		return query, nil
 	}
-	custom := s.Custom
-	s.init()
-	if custom != nil {
-		s.Custom = custom
+	if s.applied == nil { // not through Apply (a correlation): empty state
+		custom := s.Custom
+		s.init()
+		if custom != nil {
+			s.Custom = custom
+		}
 	}
 	q := &QueryContext{Query: query, Rule: s.templateRule(), Pipeline: TemplatePipeline{Name: p.Name, Vars: p.Vars}}
 	return runPostWith(p.Postprocessing, s, q, query)
@@ -340,6 +343,9 @@ func (r *reader) finalizer(n *yaml.Node) *Finalizer {
 	p := r.params(n, "a finalizer")
 	typ, tn := p.need("type")
 	if typ == "" {
+		if p.has("type") && tn.Tag != "!!null" {
+			r.errorf(tn, "a finalizer needs a type, not an empty string")
+		}
 		return nil
 	}
 	p.what = "finalizer " + diag.Quote(typ)
@@ -350,6 +356,10 @@ func (r *reader) finalizer(n *yaml.Node) *Finalizer {
 		f.fin = func(qs []string, _ *Pipeline) (string, error) { return prefix + strings.Join(qs, sep) + suffix, nil }
 	case "json":
 		indent := p.integer("indent", -1)
+		if indent > 32 {
+			r.errorf(p.at("indent"), "%s: indent %d is more than 32 spaces", p.what, indent)
+			return nil
+		}
 		f.fin = func(qs []string, _ *Pipeline) (string, error) {
 			var b []byte
 			var err error
@@ -362,6 +372,10 @@ func (r *reader) finalizer(n *yaml.Node) *Finalizer {
 		}
 	case "yaml":
 		indent := p.integer("indent", 2)
+		if indent > 32 {
+			r.errorf(p.at("indent"), "%s: indent %d is more than 32 spaces", p.what, indent)
+			return nil
+		}
 		f.fin = func(qs []string, _ *Pipeline) (string, error) {
 			var b bytes.Buffer
 			enc := yaml.NewEncoder(&b)
@@ -373,9 +387,9 @@ func (r *reader) finalizer(n *yaml.Node) *Finalizer {
 		}
 	case "template":
 		src, sn := p.need("template")
-		t, err := template.New("finalizer").Option("missingkey=error").Parse(src)
+		t, err := parseTemplate("finalizer", src)
 		if err != nil {
-			r.errorf(sn, "%s: the Go text/template does not parse: %v", p.what, err)
+			r.errorf(sn, "%s: %v", p.what, err)
 			return nil
 		}
 		f.fin = func(qs []string, pl *Pipeline) (string, error) {
@@ -428,4 +442,59 @@ func finalize(fs []*Finalizer, queries []string, p *Pipeline) (string, error) {
 		}
 	}
 	return out, nil
+}
+
+// parseTemplate parses a Go text/template and keeps its work bounded by
+// the size of its data: no {{define}} or {{template}} (a template calling
+// another twice, nested, doubles the output at each level), and {{range}}
+// only over data (.Queries, .Rule.Tags), never over a number.
+func parseTemplate(name, src string) (*template.Template, error) {
+	t, err := template.New(name).Option("missingkey=error").Parse(src)
+	if err != nil {
+		return nil, fmt.Errorf("the Go text/template does not parse: %v", err)
+	}
+	if len(t.Templates()) > 1 {
+		return nil, fmt.Errorf("{{define}} is not allowed in a pipeline template; write the text inline")
+	}
+	var check func(n parse.Node) error
+	check = func(n parse.Node) error {
+		switch x := n.(type) {
+		case *parse.ListNode:
+			if x == nil {
+				return nil
+			}
+			for _, c := range x.Nodes {
+				if err := check(c); err != nil {
+					return err
+				}
+			}
+		case *parse.TemplateNode:
+			return fmt.Errorf("{{template %q}} is not allowed in a pipeline template", x.Name)
+		case *parse.RangeNode:
+			if len(x.Pipe.Cmds) != 1 || len(x.Pipe.Cmds[0].Args) != 1 {
+				return fmt.Errorf("{{range}} takes data (.Queries, .Rule.Tags), not an expression")
+			}
+			switch x.Pipe.Cmds[0].Args[0].(type) {
+			case *parse.FieldNode, *parse.VariableNode, *parse.ChainNode, *parse.DotNode:
+			default:
+				return fmt.Errorf("{{range}} takes data (.Queries, .Rule.Tags), not a number or a function")
+			}
+			if err := check(x.List); err != nil {
+				return err
+			}
+			return check(x.ElseList)
+		case *parse.IfNode:
+			if err := check(x.List); err != nil {
+				return err
+			}
+			return check(x.ElseList)
+		case *parse.WithNode:
+			if err := check(x.List); err != nil {
+				return err
+			}
+			return check(x.ElseList)
+		}
+		return nil
+	}
+	return t, check(t.Tree.Root)
 }

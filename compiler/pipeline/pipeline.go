@@ -108,6 +108,10 @@ func (r *reader) items(n *yaml.Node, file, kind string) []*ProcessingItem {
 	}
 	var out []*ProcessingItem
 	for _, c := range n.Content {
+		if r.count++; r.count > maxItems {
+			r.errorf(c, "the pipeline has more than %d processing items (nested ones and aliases counted); split it", maxItems)
+			return out
+		}
 		if it := r.item(c, file, kind); it != nil {
 			out = append(out, it)
 		}
@@ -115,11 +119,17 @@ func (r *reader) items(n *yaml.Node, file, kind string) []*ProcessingItem {
 	return out
 }
 
+// maxItems bounds the processing items of one pipeline file, nested and
+// repeated through aliases included: pipelines have tens to hundreds.
+const maxItems = 5000
+
 func (r *reader) item(n *yaml.Node, file, kind string) *ProcessingItem {
 	p := r.params(n, "a "+kind)
 	typ, tn := p.need("type")
 	if typ == "" {
-		p.finish()
+		if p.has("type") && tn.Tag != "!!null" {
+			r.errorf(tn, "a %s needs a type, not an empty string", kind)
+		}
 		return nil
 	}
 	it := &ProcessingItem{Type: typ, Pos: r.pos(tn), File: file}

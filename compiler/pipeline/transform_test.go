@@ -165,6 +165,19 @@ func TestItemTransformations(t *testing.T) {
 		{name: "replace_string keeps a literal backslash before a wildcard", rule: rule(procWin, "  sel:\n    Image|startswith: 'C:\\Windows\\'\n  condition: sel\n"),
 			pipes: []string{"transformations:\n- type: replace_string\n  regex: '^C:'\n  replacement: 'D:'\n"},
 			want:  []string{`(match "Image" "D:\\Windows\\\\*")`}},
+		{name: "replace_string sees each backslash once", rule: rule(procWin, "  sel:\n    Image|startswith: 'C:\\Windows\\'\n  condition: sel\n"),
+			pipes: []string{"transformations:\n- type: replace_string\n  regex: '\\\\'\n  replacement: '/'\n"},
+			want:  []string{`(match "Image" "C:/Windows/*")`}},
+		{name: "a null mapping target keeps the field", rule: rule(procWin, selImage),
+			pipes: []string{"transformations:\n- type: field_name_mapping\n  mapping: {Image: ~}\n"},
+			want:  []string{`(match "Image" "*\\cmd.exe")`}},
+		{name: "an empty mapping target drops the field, with a warning", rule: rule(procWin, selImage),
+			pipes:   []string{"transformations:\n- type: field_name_mapping\n  mapping: {Image: []}\n"},
+			want:    []string{"warning: the pipeline maps \"Image\" to no field", `(match "CommandLine" "*whoami*")`},
+			wantNot: []string{`(match "Image"`}},
+		{name: "vars alone keep |all", rule: rule(procWin, "  sel:\n    User|expand|all: '%admins%'\n  condition: sel\n"),
+			pipes: []string{"vars: {admins: [a, b]}\n"},
+			want:  []string{`(and (match "User" "a") (match "User" "b"))`}},
 		{name: "replace_string with groups", rule: rule(procWin, "  sel:\n    ParentImage: '*\\parent.exe'\n  condition: sel\n"),
 			pipes: []string{"transformations:\n- type: replace_string\n  regex: '^\\*\\\\([^\\\\]+)$'\n  replacement: '\\1'\n"},
 			want:  []string{`(match "ParentImage" "parent.exe")`}},
@@ -324,5 +337,48 @@ func TestUnmappedPolicy(t *testing.T) {
 		if strings.Join(res.Unmapped, ",") != "CommandLine" {
 			t.Errorf("policy %d: unmapped %v (the added field is the pipeline's own)", policy, res.Unmapped)
 		}
+	}
+}
+
+func TestPostprocessingSeesTheRule(t *testing.T) {
+	p := mustParse(t, `transformations:
+- id: mark
+  type: set_state
+  key: index
+  val: win
+postprocessing:
+- type: embed
+  prefix: 'index=win '
+  rule_conditions: [{type: processing_state, key: index, val: win}]
+- type: simple_template
+  template: '{query} // {rule.title} ({rule.level})'
+  rule_conditions: [{type: processing_item_applied, processing_item_id: mark}]
+- type: embed
+  suffix: ' never'
+  rule_conditions: [{type: tag, tag: attack.t1000}]
+`)
+	col, _ := sigma.Load("r.yml", []byte(rule(procWin, selImage)))
+	res := compiler.Compile(col, compiler.Options{Pipeline: pipeline.Resolve([]pipeline.Spec{{Spec: "p", Pipeline: p}})})[0]
+	got, err := p.PostprocessQuery(res.Subject, "Q")
+	if err != nil || got != "index=win Q // t (high)" {
+		t.Fatalf("got %q, %v", got, err)
+	}
+}
+
+func TestCorrelationRuleFailure(t *testing.T) {
+	p := mustParse(t, "transformations:\n- type: rule_failure\n  message: no correlations here\n  rule_conditions: [{type: is_sigma_correlation_rule}]\n")
+	src := rule(procWin, selImage) + "name: base\n---\ntitle: c\ncorrelation:\n  type: event_count\n  rules: base\n  timespan: 1h\n  group-by: [User, Image]\n  condition: {gte: 2}\n"
+	col, diags := sigma.Load("r.yml", []byte(src))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	opts := compiler.Options{Pipeline: pipeline.Resolve([]pipeline.Spec{{Spec: "p", Pipeline: p}})}
+	results := compiler.Compile(col, opts)
+	if results[0].Rule == nil {
+		t.Fatalf("the detection rule fails too: %v", results[0].Diags)
+	}
+	corr := compiler.CompileCorrelations(col, results, opts)[0]
+	if corr.Correlation != nil || strings.Count(corr.Diags.Error(), "no correlations here") != 1 {
+		t.Fatalf("want one refusal, got %v", corr.Diags)
 	}
 }

@@ -94,9 +94,12 @@ func readFieldMapping(p *params) transformation {
 		if e.Node.Tag == "!!null" {
 			key = "" // a null key maps keyword items
 		}
+		if e.Val.Kind == yaml.ScalarNode && e.Val.Tag == "!!null" {
+			continue // no target: no mapping (pySigma's mapping.get gives None)
+		}
 		m[key] = e.Values
 		if len(e.Values) == 0 {
-			m[key] = []string{}
+			m[key] = []string{} // []: the field's tests are dropped
 		}
 	}
 	return &fieldNames{names: func(f string) []string { return m[f] }}
@@ -139,6 +142,10 @@ func readAffix(p *params, key string) transformation {
 	}}
 }
 
+// maxFieldName bounds a field name a pipeline builds (prefix after
+// prefix could grow it without end).
+const maxFieldName = 1024
+
 // rename maps one name when the field-name conditions allow it.
 func (t *fieldNames) rename(c *ctx, name string) ([]string, bool) {
 	out := t.names(name)
@@ -160,6 +167,11 @@ func (t *fieldNames) apply(c *ctx) *diag.Diagnostic {
 	var fields []string
 	for _, f := range c.s.Fields {
 		out, _ := t.rename(c, f)
+		for _, o := range out {
+			if len(o) > maxFieldName {
+				return c.errorf(c.s.Pos, "the pipeline makes a field name of %d bytes from %s; field names are at most %d", len(o), diag.Quote(f), maxFieldName)
+			}
+		}
 		fields = append(fields, out...)
 	}
 	c.s.Fields = fields
@@ -175,6 +187,11 @@ func (t *fieldNames) apply(c *ctx) *diag.Diagnostic {
 		cf.Names = names
 	}
 	return c.eachItem(func(it *Item) (ir.Expr, *diag.Diagnostic) {
+		for _, o := range t.names(it.Field) {
+			if len(o) > maxFieldName {
+				return nil, c.errorf(it.Pos, "the pipeline makes a field name of %d bytes from %s; field names are at most %d", len(o), diag.Quote(it.Field), maxFieldName)
+			}
+		}
 		changed := false
 		for _, v := range it.Values {
 			var alts []ir.Expr
@@ -225,6 +242,7 @@ func (t *fieldNames) apply(c *ctx) *diag.Diagnostic {
 			copies = append(copies, cp)
 		}
 		if len(copies) == 0 {
+			c.s.warnings.Add(diag.Warnf(it.Pos, "the pipeline maps %s to no field (an empty list), so its tests are dropped (pipeline %s)", diag.Quote(orig), c.pi.describe()))
 			return &dropped{Node: it.Node}, nil
 		}
 		return &ir.Or{Node: it.Node, Args: copies}, nil
@@ -311,6 +329,8 @@ func (h *hashes) apply(c *ctx) *diag.Diagnostic {
 				if field == "keyword" {
 					field = ""
 				}
+				c.s.mapped[it.Field] = true
+				c.s.mapped[field] = true
 				ni := byField[field]
 				if ni == nil {
 					ni = &Item{Node: it.Node, Field: field, applied: copySet(it.applied)}
@@ -379,63 +399,81 @@ type placeholders struct {
 // apply replaces the handled placeholders by `*`, or by the pipeline's
 // vars (each value a new value of the item: ORed, ANDed under `|all`).
 func (t *placeholders) apply(c *ctx) *diag.Diagnostic {
+	lookup := func(name string) ([]string, bool) {
+		if t.wildcard {
+			return []string{"*"}, true
+		}
+		x, ok := c.p.Vars[name]
+		return x, ok
+	}
 	return c.eachItem(func(it *Item) (ir.Expr, *diag.Diagnostic) {
-		changed := false
-		var vals []*Value
-		for _, v := range it.Values {
-			var perAlt [][]ir.Expr
-			for _, a := range v.Alts {
-				m, ok := a.(*ir.Match)
-				if !ok || !hasHandled(m.Pattern, t.sel) {
-					perAlt = append(perAlt, []ir.Expr{a})
-					continue
-				}
-				changed = true
-				lookup := func(name string) ([]string, bool) {
-					if t.wildcard {
-						return []string{"*"}, true
-					}
-					x, ok := c.p.Vars[name]
-					return x, ok
-				}
-				pats, missing := substitute(m.Pattern, lookup, t.sel.handles)
-				if missing != "" {
-					return nil, c.errorf(v.Pos, "placeholder %%%s%% has no value under the pipeline's `vars:` (it defines: %s)", missing, strings.Join(sortedKeys(c.p.Vars), ", "))
-				}
-				if len(pats) > maxExpansion {
-					return nil, c.errorf(v.Pos, "placeholders expand to more than %d values", maxExpansion)
-				}
-				var leaves []ir.Expr
-				for _, q := range pats {
-					cp := *m
-					cp.Pattern = q
-					leaves = append(leaves, &cp)
-				}
-				perAlt = append(perAlt, leaves)
-			}
-			if len(perAlt) == 1 && len(perAlt[0]) > 1 {
-				for _, l := range perAlt[0] { // one value per placeholder value
-					vals = append(vals, &Value{Pos: v.Pos, Alts: []ir.Expr{l}})
-				}
-				continue
-			}
-			var alts []ir.Expr
-			for _, l := range perAlt {
-				alts = append(alts, l...)
-			}
-			vals = append(vals, &Value{Pos: v.Pos, Alts: alts})
+		changed, missing, at := substituteItem(it, lookup, t.sel.handles)
+		if missing == "*" {
+			return nil, c.errorf(at, "placeholders expand to more than %d values", maxExpansion)
+		}
+		if missing != "" {
+			return nil, c.errorf(at, "placeholder %%%s%% has no value under the pipeline's `vars:` (it defines: %s)", missing, strings.Join(sortedKeys(c.p.Vars), ", "))
 		}
 		if !changed {
 			return nil, nil
 		}
-		it.Values = vals
 		return it, nil
 	})
 }
 
-func hasHandled(p ir.Pattern, sel selection) bool {
+// substituteItem gives the item's placeholders their values. A value with
+// one test and a placeholder of several values becomes several values of
+// the item, so `|all` requires each of them (pySigma); a value that
+// already had alternatives keeps the new ones among them. It returns the
+// first placeholder lookup does not know, or one whose expansion passes
+// maxExpansion (missing "*" then).
+func substituteItem(it *Item, lookup func(string) ([]string, bool), handled func(string) bool) (changed bool, missing string, at diag.Pos) {
+	var vals []*Value
+	for _, v := range it.Values {
+		var perAlt [][]ir.Expr
+		for _, a := range v.Alts {
+			m, ok := a.(*ir.Match)
+			if !ok || !hasHandled(m.Pattern, handled) {
+				perAlt = append(perAlt, []ir.Expr{a})
+				continue
+			}
+			changed = true
+			pats, miss := substitute(m.Pattern, lookup, handled)
+			if miss != "" {
+				return changed, miss, v.Pos
+			}
+			if len(pats) > maxExpansion {
+				return changed, "*", v.Pos
+			}
+			leaves := make([]ir.Expr, 0, len(pats))
+			for _, q := range pats {
+				cp := *m
+				cp.Pattern = q
+				leaves = append(leaves, &cp)
+			}
+			perAlt = append(perAlt, leaves)
+		}
+		if len(perAlt) == 1 && len(perAlt[0]) > 1 {
+			for _, l := range perAlt[0] {
+				vals = append(vals, &Value{Pos: v.Pos, Alts: []ir.Expr{l}})
+			}
+			continue
+		}
+		var alts []ir.Expr
+		for _, l := range perAlt {
+			alts = append(alts, l...)
+		}
+		vals = append(vals, &Value{Pos: v.Pos, Alts: alts})
+	}
+	if changed {
+		it.Values = vals
+	}
+	return changed, "", at
+}
+
+func hasHandled(p ir.Pattern, handled func(string) bool) bool {
 	for _, s := range p {
-		if s.Kind == ir.Placeholder && sel.handles(s.Text) {
+		if s.Kind == ir.Placeholder && (handled == nil || handled(s.Text)) {
 			return true
 		}
 	}
@@ -571,15 +609,7 @@ func readReplaceString(p *params) transformation {
 				}
 			}
 		} else {
-			// The pattern as Sigma text with every literal backslash that
-			// could escape a wildcard doubled, so the result reads back
-			// with the same literals (pySigma loses `\` before a wildcard).
-			r := re.ReplaceAllString(pat.String(), repl)
-			if hasPlaceholder(pat) {
-				out = parseWithPlaceholders(r)
-			} else {
-				out = ir.ParsePattern(r)
-			}
+			out = replaceKeeping(re, repl, pat)
 		}
 		out = out.Normalize()
 		if _, isNum := leaf.(*ir.Number); !isNum && out.String() == pat.String() {
@@ -589,6 +619,70 @@ func readReplaceString(p *params) transformation {
 		cp.Pattern = out
 		return []ir.Expr{&cp}, nil
 	}}
+}
+
+// replaceKeeping runs the regex over the value as pySigma's plain text
+// (wildcards `*` and `?`, literal ones `\*` and `\?`, backslashes as they
+// are). Text between matches keeps what it was; only the replacements are
+// read back as Sigma text (`*` a wildcard, `%name%` a placeholder). So a
+// literal backslash before a wildcard stays a backslash, which pySigma,
+// reading the whole result back, turns into an escape.
+func replaceKeeping(re *regexp.Regexp, repl string, pat ir.Pattern) ir.Pattern {
+	text, src := plainSource(pat)
+	var out ir.Pattern
+	keep := func(from, to int) {
+		for i := from; i < to; i++ {
+			if src[i] != nil {
+				out = append(out, *src[i])
+			}
+		}
+	}
+	last := 0
+	for _, m := range re.FindAllStringSubmatchIndex(text, -1) {
+		keep(last, m[0])
+		out = append(out, parseWithPlaceholders(string(re.ExpandString(nil, repl, text, m)))...)
+		last = m[1]
+	}
+	keep(last, len(text))
+	return out.Normalize()
+}
+
+// plainSource writes a pattern as plain text (see plain) and, for each
+// byte, the segment it stands for (nil for the rest of an escape or a
+// placeholder).
+func plainSource(p ir.Pattern) (string, []*ir.Seg) {
+	var b strings.Builder
+	var src []*ir.Seg
+	for i := range p {
+		s := p[i]
+		switch s.Kind {
+		case ir.Star, ir.One:
+			b.WriteByte(map[ir.SegKind]byte{ir.Star: '*', ir.One: '?'}[s.Kind])
+			src = append(src, &p[i])
+		case ir.Placeholder:
+			t := "%" + s.Text + "%"
+			b.WriteString(t)
+			src = append(src, &p[i])
+			for range len(t) - 1 {
+				src = append(src, nil)
+			}
+		case ir.Lit:
+			for j := 0; j < len(s.Text); j++ {
+				c := s.Text[j]
+				lit := &ir.Seg{Kind: ir.Lit, Text: s.Text[j : j+1]}
+				if c == '*' || c == '?' {
+					b.WriteByte('\\')
+					src = append(src, lit)
+					b.WriteByte(c)
+					src = append(src, nil)
+					continue
+				}
+				b.WriteByte(c)
+				src = append(src, lit)
+			}
+		}
+	}
+	return b.String(), src
 }
 
 // parseWithPlaceholders reads Sigma text where `%name%` is a placeholder.
@@ -648,7 +742,7 @@ func readSetValue(p *params) transformation {
 	case "":
 	case "str":
 		if kind == "!!bool" || kind == "!!null" {
-			p.r.errorf(p.keys["force_type"], "%s: force_type cannot apply to a %s value", p.what, strings.TrimPrefix(kind, "!!"))
+			p.r.errorf(p.at("force_type"), "%s: force_type cannot apply to a %s value", p.what, strings.TrimPrefix(kind, "!!"))
 		}
 		kind = "!!str"
 	case "num":
@@ -657,7 +751,7 @@ func readSetValue(p *params) transformation {
 		}
 		kind = "!!int"
 	default:
-		p.r.errorf(p.keys["force_type"], "%s: force_type must be `str` or `num`, not %s", p.what, diag.Quote(force))
+		p.r.errorf(p.at("force_type"), "%s: force_type must be `str` or `num`, not %s", p.what, diag.Quote(force))
 	}
 	if n.Kind != yaml.ScalarNode {
 		p.r.errorf(n, "%s: value must be a single value", p.what)
@@ -721,7 +815,7 @@ func readToRegex(p *params) transformation {
 	switch method {
 	case "plain", "ignore_case_flag", "ignore_case_brackets":
 	default:
-		p.r.errorf(p.keys["method"], "%s: method must be plain, ignore_case_flag or ignore_case_brackets, not %s", p.what, diag.Quote(method))
+		p.r.errorf(p.at("method"), "%s: method must be plain, ignore_case_flag or ignore_case_brackets, not %s", p.what, diag.Quote(method))
 	}
 	return &leafRewrite{fn: func(c *ctx, it *Item, leaf ir.Expr) ([]ir.Expr, *diag.Diagnostic) {
 		m, ok := leaf.(*ir.Match)

@@ -15,14 +15,29 @@ import (
 type reader struct {
 	file  string
 	diags diag.List
+	count int // processing items read so far
 }
 
 func (r *reader) pos(n *yaml.Node) diag.Pos {
 	return diag.Pos{File: r.file, Line: n.Line, Col: n.Column}
 }
 
+// errorf reports at n (at the file's start when n is missing: every
+// caller passes a node, this only keeps a mistake from panicking).
 func (r *reader) errorf(n *yaml.Node, format string, args ...any) {
-	r.diags.Add(diag.Errorf(r.pos(n), format, args...))
+	pos := diag.Pos{File: r.file, Line: 1, Col: 1}
+	if n != nil {
+		pos = r.pos(n)
+	}
+	r.diags.Add(diag.Errorf(pos, format, args...))
+}
+
+// at is the node of a key, or the mapping's own node when it is absent.
+func (p *params) at(key string) *yaml.Node {
+	if n := p.keys[key]; n != nil {
+		return n
+	}
+	return p.node
 }
 
 // deref follows aliases (the document's expansion was bounded when it was
@@ -140,7 +155,10 @@ func (p *params) need(key string) (string, *yaml.Node) {
 		p.r.errorf(p.node, "%s needs %s", p.what, diag.Quote(key))
 		return "", p.node
 	}
-	s, _ := p.scalar(n, key)
+	s, ok := p.scalar(n, key)
+	if !ok && n.Kind == yaml.ScalarNode {
+		p.r.errorf(n, "%s: %s is null; give it a value", p.what, diag.Quote(key))
+	}
 	return s, n
 }
 

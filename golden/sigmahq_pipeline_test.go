@@ -162,66 +162,60 @@ func eventNames(e ir.Expr) []string {
 // still fires on its own samples.
 func TestSigmaHQWindowsScoping(t *testing.T) {
 	needCorpus(t)
-	samples, _ := filepath.Glob(filepath.Join(corpusRoot, "regression_data", "*", "*", "*", "*", "*.json"))
-	more, _ := filepath.Glob(filepath.Join(corpusRoot, "regression_data", "*", "*", "*", "*", "*", "*.json"))
-	samples = append(samples, more...)
-	if len(samples) < 100 {
-		t.Fatalf("only %d samples", len(samples))
-	}
-	count := func(opts compiler.Options) (foreign int, byRule map[string]map[string]bool) {
+	events := regressionEvents(t)
+	count := func(opts compiler.Options) (foreign int) {
 		t.Helper()
-		var rules []*ir.Rule
-		for _, f := range corpusFiles(t, ruleDirs) {
-			lf := sigma.LoadFile(f, nil)
-			for _, res := range compiler.Compile(lf.Collection, opts) {
-				if res.Rule != nil {
-					rules = append(rules, res.Rule)
-				}
-			}
-		}
-		product := map[*ir.Rule]string{}
-		for _, r := range rules {
-			product[r] = r.Logsource.Product
-		}
-		eng, err := eval.New(rules)
+		eng, err := eval.New(corpusRules(t, opts))
 		if err != nil {
 			t.Fatal(err)
 		}
-		byRule = map[string]map[string]bool{}
-		prep := eval.NewPreparer(eval.Options{EventLog: true})
-		for _, s := range samples {
-			r, closer, err := logs.Open(s, "json", nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for {
-				rec, err := r.Next()
-				if err != nil {
-					break
+		for _, ev := range events {
+			eng.Each(ev, func(m *eval.Rule) {
+				if p := m.IR.Logsource.Product; p != "windows" && p != "" {
+					foreign++
 				}
-				eng.Each(prep.Prepare(rec), func(m *eval.Rule) {
-					if p := m.IR.Logsource.Product; p != "windows" && p != "" {
-						foreign++
-					}
-					if byRule[m.IR.ID] == nil {
-						byRule[m.IR.ID] = map[string]bool{}
-					}
-					byRule[m.IR.ID][s] = true
-				})
-			}
-			closer.Close()
+			})
 		}
-		return foreign, byRule
+		return foreign
 	}
-	plainForeign, _ := count(compiler.Options{})
-	scopedForeign, _ := count(compiler.Options{Pipeline: builtin(t, "windows")})
-	t.Logf("firings of non-Windows rules on the %d Windows regression samples: %d without a pipeline, %d with -p windows", len(samples), plainForeign, scopedForeign)
+	plainForeign := count(compiler.Options{})
+	scopedForeign := count(compiler.Options{Pipeline: builtin(t, "windows")})
+	t.Logf("firings of non-Windows rules on the %d Windows regression events: %d without a pipeline, %d with -p windows", len(events), plainForeign, scopedForeign)
 	if scopedForeign != 0 {
 		t.Errorf("%d firings of rules for other products with -p windows", scopedForeign)
 	}
 	if plainForeign == 0 {
 		t.Errorf("the control fired no foreign rule: the test does not discriminate")
 	}
+}
+
+// regressionEvents reads every SigmaHQ regression sample, with the
+// EventLog names added.
+func regressionEvents(t testing.TB) []*eval.Event {
+	samples, _ := filepath.Glob(filepath.Join(corpusRoot, "regression_data", "*", "*", "*", "*", "*.json"))
+	more, _ := filepath.Glob(filepath.Join(corpusRoot, "regression_data", "*", "*", "*", "*", "*", "*.json"))
+	samples = append(samples, more...)
+	if len(samples) < 100 {
+		t.Fatalf("only %d samples", len(samples))
+	}
+	var events []*eval.Event
+	for _, s := range samples {
+		r, closer, err := logs.Open(s, "json", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			rec, err := r.Next()
+			if err != nil {
+				break
+			}
+			if m, err := rec.Map(); err == nil {
+				events = append(events, eval.Prepare(m, eval.Options{EventLog: true}))
+			}
+		}
+		closer.Close()
+	}
+	return events
 }
 
 // TestSigmaHQRegressionWindowsPipeline: scoped by `windows`, every rule
@@ -263,38 +257,7 @@ func TestSigmaHQGatesSkipOnlyImpossibleRules(t *testing.T) {
 // windowsScoped compiles the corpus with -p windows and reads the
 // regression samples.
 func windowsScoped(t testing.TB) ([]*ir.Rule, []*eval.Event) {
-	pl := builtin(t, "windows")
-	var rules []*ir.Rule
-	for _, f := range corpusFiles(t, ruleDirs) {
-		lf := sigma.LoadFile(f, nil)
-		for _, res := range compiler.Compile(lf.Collection, compiler.Options{Pipeline: pl}) {
-			if res.Rule != nil {
-				rules = append(rules, res.Rule)
-			}
-		}
-	}
-	samples, _ := filepath.Glob(filepath.Join(corpusRoot, "regression_data", "*", "*", "*", "*", "*.json"))
-	more, _ := filepath.Glob(filepath.Join(corpusRoot, "regression_data", "*", "*", "*", "*", "*", "*.json"))
-	var events []*eval.Event
-	for _, s := range append(samples, more...) {
-		r, closer, err := logs.Open(s, "json", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for {
-			rec, err := r.Next()
-			if err != nil {
-				break
-			}
-			m, err := rec.Map()
-			if err != nil {
-				continue
-			}
-			events = append(events, eval.Prepare(m, eval.Options{EventLog: true}))
-		}
-		closer.Close()
-	}
-	return rules, events
+	return corpusRules(t, compiler.Options{Pipeline: builtin(t, "windows")}), regressionEvents(t)
 }
 
 // BenchmarkSigmaHQWindowsScoped runs every SigmaHQ rule, scoped by

@@ -302,13 +302,22 @@ func TestSigmaHQRegressionDifferential(t *testing.T) {
 // corpusRulesByID compiles the corpus and indexes the rules by id.
 func corpusRulesByID(t *testing.T, opts compiler.Options) map[string]*ir.Rule {
 	byID := map[string]*ir.Rule{}
+	for _, r := range corpusRules(t, opts) {
+		byID[r.ID] = r
+	}
+	return byID
+}
+
+// corpusRules compiles every corpus rule that compiles.
+func corpusRules(t testing.TB, opts compiler.Options) []*ir.Rule {
+	var rules []*ir.Rule
 	for _, f := range corpusFiles(t, ruleDirs) {
 		lf := sigma.LoadFile(f, nil)
 		for _, res := range compiler.Compile(lf.Collection, opts) {
 			if res.Rule != nil {
-				byID[res.Rule.ID] = res.Rule
+				rules = append(rules, res.Rule)
 			}
 		}
 	}
-	return byID
+	return rules
 }

@@ -156,37 +156,7 @@ func (it *Item) lower() ir.Expr {
 // Rewrite replaces every item of the tree by fn's result, visiting each
 // distinct node once so subtrees shared by several parents stay shared.
 func Rewrite(e ir.Expr, fn func(*Item) ir.Expr) ir.Expr {
-	memo := map[ir.Expr]ir.Expr{}
-	var walk func(ir.Expr) ir.Expr
-	walk = func(e ir.Expr) ir.Expr {
-		if out, ok := memo[e]; ok {
-			return out
-		}
-		var out ir.Expr
-		switch n := e.(type) {
-		case *Item:
-			out = fn(n)
-		case *ir.And:
-			out = &ir.And{Node: n.Node, Args: walkList(n.Args, walk)}
-		case *ir.Or:
-			out = &ir.Or{Node: n.Node, Args: walkList(n.Args, walk)}
-		case *ir.Not:
-			out = &ir.Not{Node: n.Node, Arg: walk(n.Arg)}
-		default:
-			out = e
-		}
-		memo[e] = out
-		return out
-	}
-	return walk(e)
-}
-
-func walkList(args []ir.Expr, walk func(ir.Expr) ir.Expr) []ir.Expr {
-	out := make([]ir.Expr, len(args))
-	for i, a := range args {
-		out[i] = walk(a)
-	}
-	return out
+	return rewriteWith(e, map[ir.Expr]ir.Expr{}, fn)
 }
 
 // Items lists the distinct items of a tree in written order.

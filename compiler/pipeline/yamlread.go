@@ -135,17 +135,23 @@ func kindName(n *yaml.Node) string {
 	return "value"
 }
 
-// str reads an optional string parameter.
-func (p *params) str(key, def string) string {
+// optional reads an optional scalar parameter: its text and node, or
+// ok=false when it is absent or null.
+func (p *params) optional(key string) (string, *yaml.Node, bool) {
 	n := p.get(key)
 	if n == nil {
-		return def
+		return "", nil, false
 	}
 	s, ok := p.scalar(n, key)
-	if !ok {
-		return def
+	return s, n, ok
+}
+
+// str reads an optional string parameter.
+func (p *params) str(key, def string) string {
+	if s, _, ok := p.optional(key); ok {
+		return s
 	}
-	return s
+	return def
 }
 
 // need reads a required string parameter.
@@ -163,11 +169,7 @@ func (p *params) need(key string) (string, *yaml.Node) {
 }
 
 func (p *params) boolean(key string, def bool) bool {
-	n := p.get(key)
-	if n == nil {
-		return def
-	}
-	s, ok := p.scalar(n, key)
+	s, n, ok := p.optional(key)
 	if !ok {
 		return def
 	}
@@ -182,11 +184,7 @@ func (p *params) boolean(key string, def bool) bool {
 }
 
 func (p *params) integer(key string, def int) int {
-	n := p.get(key)
-	if n == nil {
-		return def
-	}
-	s, ok := p.scalar(n, key)
+	s, n, ok := p.optional(key)
 	if !ok {
 		return def
 	}

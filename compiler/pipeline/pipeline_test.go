@@ -1,10 +1,16 @@
 package pipeline
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/sigc-project/sigc/compiler/ir"
+	"github.com/sigc-project/sigc/diag"
+	"github.com/sigc-project/sigc/sigma"
 )
 
 func TestParsePipelineErrors(t *testing.T) {
@@ -51,4 +57,44 @@ func FuzzPipelineLoad(f *testing.F) {
 			t.Fatalf("error without a position: %v", err)
 		}
 	})
+}
+
+// TestHostilePipelines: small files that would expand without end are
+// refused quickly with a positioned error.
+func TestHostilePipelines(t *testing.T) {
+	var nest strings.Builder
+	nest.WriteString("transformations:\n  - type: nest\n    items: &l0 [{type: field_name_suffix, suffix: x}, {type: field_name_suffix, suffix: y}, {type: field_name_suffix, suffix: z}]\n")
+	for i := 1; i < 12; i++ {
+		fmt.Fprintf(&nest, "  - type: nest\n    items: &l%d [{type: nest, items: *l%d}, {type: nest, items: *l%d}, {type: nest, items: *l%d}]\n", i, i-1, i-1, i-1)
+	}
+	for name, src := range map[string]string{
+		"nested aliases":  nest.String(),
+		"template bomb":   "postprocessing:\n  - type: template\n    template: '{{define \"a\"}}{{.Query}}{{.Query}}{{end}}{{template \"a\" .}}'\n",
+		"range a number":  "finalizers:\n  - type: template\n    template: '{{range 100000000000}}x{{end}}'\n",
+		"indent":          "finalizers:\n  - type: yaml\n    indent: 100000000\n",
+		"long field name": "transformations:\n" + strings.Repeat("  - {type: field_name_prefix, prefix: '"+strings.Repeat("p", 100)+"'}\n", 20),
+	} {
+		start := time.Now()
+		p, err := Parse("p.yml", []byte(src))
+		if err == nil && name == "long field name" {
+			err = applyOnce(p)
+		}
+		if err == nil || !strings.HasPrefix(err.Error(), "p.yml:") {
+			t.Errorf("%s: want a positioned error, got %v", name, err)
+		}
+		t.Logf("%s: %v", name, err)
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("%s: took %v", name, d)
+		}
+	}
+}
+
+// applyOnce runs the pipeline over a one-item rule.
+func applyOnce(p *Pipeline) error {
+	it := &Item{Field: "Image", Values: []*Value{{Alts: []ir.Expr{&ir.Match{Field: "Image", Pattern: ir.Literal("x")}}}}}
+	s := &Subject{Rule: &sigma.Rule{}, Conditions: []ir.Expr{it}, Pos: diag.Pos{File: "p.yml", Line: 1, Col: 1}}
+	if d := p.Apply(s); d.HasErrors() {
+		return d
+	}
+	return nil
 }

@@ -29,14 +29,20 @@ type Options struct {
 type Unmapped int
 
 const (
-	KeepUnmapped  Unmapped = iota // as pySigma: the field stays as written
-	DropUnmapped                  // its items are dropped, with a warning
-	ErrorUnmapped                 // the rule is refused
+	// AutoUnmapped lets the pipeline decide: a pipeline with a
+	// strict_field_mapping_failure item refuses the rule, others keep
+	// the field (pySigma).
+	AutoUnmapped  Unmapped = iota
+	KeepUnmapped           // the field stays as written
+	DropUnmapped           // its items are dropped, with a warning
+	ErrorUnmapped          // the rule is refused
 )
 
 // ParseUnmapped reads the --unmapped flag.
 func ParseUnmapped(s string) (Unmapped, bool) {
 	switch s {
+	case "auto", "":
+		return AutoUnmapped, true
 	case "keep":
 		return KeepUnmapped, true
 	case "drop":
@@ -98,7 +104,8 @@ func Compile(col *sigma.Collection, opts Options) []Result {
 // too, as pySigma does), then assembles the items into tests, bounds the
 // result and simplifies it.
 func finish(src *sigma.Rule, rule *ir.Rule, opts Options) (diag.List, []string, *pipeline.Subject) {
-	subject := &pipeline.Subject{Rule: src, Logsource: &rule.Logsource, Conditions: rule.Conditions, Fields: src.Fields, Pos: src.Pos, Compile: compileItems}
+	subject := &pipeline.Subject{Rule: src, Logsource: &rule.Logsource, Conditions: rule.Conditions, Fields: src.Fields, Pos: src.Pos, Compile: compileItems,
+		SkipStrict: opts.Unmapped != AutoUnmapped} // an explicit --unmapped overrides the pipeline's strictness
 	diags := opts.Pipeline.Apply(subject)
 	if diags.HasErrors() {
 		return diags, nil, nil

@@ -51,7 +51,7 @@ func newConvert() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error { return runConvert(cmd, f, args) },
 	}
 	cmd.Flags().StringVarP(&f.target, "target", "t", "", "target query language ("+strings.Join(backends.Names(), ", ")+")")
-	cmd.Flags().StringVar(&f.unmapped, "unmapped", "keep", "fields the pipeline does not map: keep (as pySigma), drop (with a warning) or error")
+	cmd.Flags().StringVar(&f.unmapped, "unmapped", "auto", "fields the pipeline does not map: auto (the pipeline decides: its strict_field_mapping_failure refuses them, else they stay), keep, drop (with a warning) or error")
 	cmd.Flags().StringArrayVarP(&f.pipelines, "pipeline", "p", nil, "processing pipeline: a built-in name (sigc list pipelines), a pySigma pipeline file or a directory of them (repeatable; applied by priority, then by name)")
 	cmd.Flags().StringVarP(&f.format, "format", "f", "default", "output format: default or json")
 	cmd.Flags().StringVarP(&f.output, "output", "o", "", "write to FILE instead of standard output (written only when complete)")
@@ -86,7 +86,7 @@ func runConvert(cmd *cobra.Command, f *convertFlags, args []string) error {
 	}
 	policy, ok := compiler.ParseUnmapped(f.unmapped)
 	if !ok {
-		fmt.Fprintf(stderr, "sigc: error: --unmapped %q: choose keep, drop or error\n", f.unmapped)
+		fmt.Fprintf(stderr, "sigc: error: --unmapped %q: choose auto, keep, drop or error\n", f.unmapped)
 		return exitError{2}
 	}
 	rep := &reporter{w: stderr}

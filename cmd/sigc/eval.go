@@ -50,7 +50,7 @@ func newEval() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error { return runEval(cmd, f, args) },
 	}
 	cmd.Flags().StringArrayVar(&f.logs, "logs", nil, "log file to evaluate (repeatable; - for stdin)")
-	cmd.Flags().StringVar(&f.unmapped, "unmapped", "keep", "fields the pipeline does not map: keep (as pySigma), drop (with a warning) or error")
+	cmd.Flags().StringVar(&f.unmapped, "unmapped", "auto", "fields the pipeline does not map: auto (the pipeline decides: its strict_field_mapping_failure refuses them, else they stay), keep, drop (with a warning) or error")
 	cmd.Flags().StringArrayVarP(&f.pipelines, "pipeline", "p", nil, "processing pipeline: a built-in name, a pySigma pipeline file or a directory (repeatable; applied by priority, then by name)")
 	cmd.Flags().StringVar(&f.format, "format", "auto", "log format: "+strings.Join(logs.Formats, ", "))
 	cmd.Flags().StringVar(&f.timeField, "time-field", "", "event time field for correlations (default: first of "+strings.Join(eval.TimeFields[:6], ", ")+", …)")
@@ -95,7 +95,7 @@ func runEval(cmd *cobra.Command, f *evalFlags, args []string) error {
 	}
 	policy, ok := compiler.ParseUnmapped(f.unmapped)
 	if !ok {
-		fmt.Fprintf(stderr, "sigc: error: --unmapped %q: choose keep, drop or error\n", f.unmapped)
+		fmt.Fprintf(stderr, "sigc: error: --unmapped %q: choose auto, keep, drop or error\n", f.unmapped)
 		return exitError{2}
 	}
 	rep := &reporter{w: stderr}

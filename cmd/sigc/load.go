@@ -176,7 +176,7 @@ func (l *loaded) unmappedSummary(policy string) string {
 	if n == 0 {
 		return ""
 	}
-	what := map[string]string{"keep": "kept as written", "drop": "dropped", "error": "refused"}[policy]
+	what := map[string]string{"auto": "kept as written unless the pipeline is strict", "keep": "kept as written", "drop": "dropped", "error": "refused"}[policy]
 	names := make([]string, 0, len(fields))
 	for f := range fields {
 		names = append(names, f)
@@ -185,5 +185,5 @@ func (l *loaded) unmappedSummary(policy string) string {
 	if len(names) > 8 {
 		names = append(names[:8], "…")
 	}
-	return fmt.Sprintf("sigc: %d rule(s) test %d field(s) the pipeline does not map: %s (%s; --unmapped keep|drop|error)", n, len(fields), strings.Join(names, ", "), what)
+	return fmt.Sprintf("sigc: %d rule(s) test %d field(s) the pipeline does not map: %s (%s; --unmapped auto|keep|drop|error)", n, len(fields), strings.Join(names, ", "), what)
 }

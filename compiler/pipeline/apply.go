@@ -27,6 +27,9 @@ type Subject struct {
 	CorrFields []*CorrField
 	// Pos is where errors about the rule as a whole point.
 	Pos diag.Pos
+	// SkipStrict turns strict_field_mapping_failure items off (the user
+	// chose what happens to unmapped fields).
+	SkipStrict bool
 	// Compile turns `field|modifiers: values` into items (add_condition);
 	// the compiler provides it, so modifiers mean what they mean in rules.
 	Compile func([]sigma.FieldItem) ([]*Item, diag.List)

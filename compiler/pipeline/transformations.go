@@ -905,28 +905,14 @@ func (t *failure) apply(c *ctx) *diag.Diagnostic {
 type strictMapping struct{}
 
 // apply fails for the fields of detection items no earlier mapping of
-// this run renamed (from or to).
+// this run renamed (from or to); the items the pipeline added are its own
+// (pySigma would count them too). `--unmapped keep|drop|error` turns it off.
 func (strictMapping) apply(c *ctx) *diag.Diagnostic {
-	if c.s.Rule == nil {
+	if c.s.Rule == nil || c.s.SkipStrict {
 		return nil
 	}
-	var missing []string
-	var first diag.Pos
-	seen := map[string]bool{}
-	for _, cond := range c.s.Conditions {
-		for _, it := range Items(cond) {
-			if it.Field == "" || c.s.mapped[it.Field] || seen[it.Field] {
-				continue
-			}
-			if len(missing) == 0 {
-				first = it.Pos
-			}
-			seen[it.Field] = true
-			missing = append(missing, it.Field)
-		}
-	}
-	if len(missing) > 0 {
-		return c.errorf(first, "the pipeline maps no field named %s; map them or leave the rule out", strings.Join(missing, ", "))
+	if missing, first := c.s.Unmapped(); len(missing) > 0 {
+		return c.errorf(first, "the pipeline maps no field named %s; map them, leave the rule out, or pass --unmapped keep", strings.Join(missing, ", "))
 	}
 	return nil
 }

@@ -76,6 +76,26 @@ func (s *Subject) attribute(name string) (string, bool) {
 	return v, ok
 }
 
+// listAttribute is a list attribute of the rule (tags, references,
+// falsepositives, fields).
+func (s *Subject) listAttribute(name string) []string {
+	switch name {
+	case "tags":
+		return s.tags()
+	case "fields":
+		return s.Fields
+	}
+	if s.Rule != nil {
+		switch name {
+		case "references":
+			return s.Rule.References
+		case "falsepositives":
+			return s.Rule.Falsepositives
+		}
+	}
+	return nil
+}
+
 func (s *Subject) tags() []string {
 	switch {
 	case s.Rule != nil:

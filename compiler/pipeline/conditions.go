@@ -236,8 +236,11 @@ var ruleConditions = map[string]func(*params) any{
 		a, _ := p.need("attribute")
 		v, _ := p.need("value")
 		c := &attrCond{attr: a, value: v, op: p.str("op", "eq")}
-		if !validOps[c.op] {
-			p.r.errorf(p.at("op"), "rule_attribute: op must be one of eq, ne, lt, lte, gt, gte, not %s", diag.Quote(c.op))
+		if !validOps[c.op] && c.op != "in" && c.op != "not_in" {
+			p.r.errorf(p.at("op"), "rule_attribute: op must be one of eq, ne, lt, lte, gt, gte, in, not_in, not %s", diag.Quote(c.op))
+		}
+		if (c.op == "in" || c.op == "not_in") && !listAttributes[a] {
+			p.r.errorf(p.at("op"), "rule_attribute: %s applies to the list attributes (%s), not %s", c.op, strings.Join(sortedKeys(listAttributes), ", "), diag.Quote(a))
 		}
 		return c
 	},
@@ -378,7 +381,17 @@ var (
 	statusOrder = map[string]int{"unsupported": 0, "deprecated": 1, "experimental": 2, "test": 3, "stable": 4}
 )
 
+// listAttributes are the rule attributes that hold lists, for in/not_in.
+var listAttributes = map[string]bool{"tags": true, "references": true, "falsepositives": true, "fields": true}
+
 func (c *attrCond) rule(s *Subject) bool {
+	if c.op == "in" || c.op == "not_in" {
+		found := false
+		for _, v := range s.listAttribute(c.attr) {
+			found = found || v == c.value
+		}
+		return found == (c.op == "in")
+	}
 	have, ok := s.attribute(c.attr)
 	if !ok {
 		return false

@@ -68,8 +68,13 @@ func (r *reader) params(n *yaml.Node, what string) *params {
 		}
 		return p
 	}
+	var merged []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := deref(n.Content[i]), n.Content[i+1]
+		if k.Tag == "!!merge" || (k.Value == "<<" && k.Style == 0) {
+			merged = append(merged, mergeSources(deref(v))...) // YAML merge keys, as PyYAML reads them
+			continue
+		}
 		if _, dup := p.keys[k.Value]; dup {
 			r.errorf(k, "key %s is repeated in %s; keep one", diag.Quote(k.Value), what)
 			continue
@@ -77,7 +82,33 @@ func (r *reader) params(n *yaml.Node, what string) *params {
 		p.keys[k.Value] = deref(v)
 		p.kpos[k.Value] = k
 	}
+	for _, m := range merged { // keys written in the mapping win
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			k := deref(m.Content[i])
+			if _, ok := p.keys[k.Value]; !ok {
+				p.keys[k.Value] = deref(m.Content[i+1])
+				p.kpos[k.Value] = k
+			}
+		}
+	}
 	return p
+}
+
+// mergeSources lists the mappings a merge key names: one, or a list.
+func mergeSources(v *yaml.Node) []*yaml.Node {
+	switch v.Kind {
+	case yaml.MappingNode:
+		return []*yaml.Node{v}
+	case yaml.SequenceNode:
+		var out []*yaml.Node
+		for _, c := range v.Content {
+			if c = deref(c); c.Kind == yaml.MappingNode {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	return nil
 }
 
 func (p *params) has(key string) bool { _, ok := p.keys[key]; return ok }

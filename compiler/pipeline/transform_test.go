@@ -387,3 +387,37 @@ func TestCorrelationRuleFailure(t *testing.T) {
 		t.Fatalf("want one refusal, got %v", corr.Diags)
 	}
 }
+
+// FuzzPipelineApply: any pipeline that loads applies to a rule (and its
+// filter and correlation) without panicking, and what compiles renders
+// through Assemble to a tree without items.
+func FuzzPipelineApply(f *testing.F) {
+	for _, name := range pipeline.Builtins() {
+		src, _ := pipeline.BuiltinSource(name)
+		f.Add(src)
+	}
+	f.Add([]byte("vars: {a: [x, '*y']}\ntransformations:\n- type: value_placeholders\n- type: hashes_fields\n  valid_hash_algos: [MD5]\n- type: replace_string\n  regex: '(.)'\n  replacement: '\\1\\1'\n"))
+	src := rule(procWin, "  sel:\n    Image|endswith: '\\x.exe'\n    CommandLine|expand: '%a%'\n    Hashes: 'MD5=0123'\n  kw: [abc]\n  f: {User: bob}\n  condition: (sel or kw) and not f\n") +
+		"name: base\n---\ntitle: c\ncorrelation:\n  type: value_count\n  rules: base\n  timespan: 1h\n  group-by: [Image]\n  condition: {field: User, gte: 2}\n"
+	col, diags := sigma.Load("r.yml", []byte(src))
+	if diags.HasErrors() {
+		f.Fatal(diags)
+	}
+	f.Fuzz(func(t *testing.T, pipe []byte) {
+		p, err := pipeline.Parse("p.yml", pipe)
+		if err != nil {
+			return
+		}
+		opts := compiler.Options{Pipeline: pipeline.Resolve([]pipeline.Spec{{Spec: "p", Pipeline: p}})}
+		results := compiler.Compile(col, opts)
+		for _, r := range results {
+			if r.Rule == nil {
+				continue
+			}
+			for _, c := range r.Rule.Conditions {
+				ir.Walk(c, func(ir.Expr) {}) // panics on an item or unknown node
+			}
+		}
+		compiler.CompileCorrelations(col, results, opts)
+	})
+}

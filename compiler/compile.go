@@ -122,8 +122,11 @@ func finish(src *sigma.Rule, rule *ir.Rule, opts Options) (diag.List, []string, 
 			diags.Add(diag.Errorf(at, "the pipeline maps no field named %s (--unmapped error); map them, or pass --unmapped keep or drop", list))
 			return diags, unmapped, nil
 		case DropUnmapped:
+			if it, ok := subject.DropFields(unmapped); !ok {
+				diags.Add(diag.Errorf(it.Pos, "%s is tested under `not`, where dropping its test would make the query narrower than the rule (--unmapped drop); map it, or pass --unmapped keep", diag.Quote(it.Field)))
+				return diags, unmapped, nil
+			}
 			diags.Add(diag.Warnf(at, "dropped the tests of %s, which the pipeline does not map (--unmapped drop); the query is broader than the rule", list))
-			subject.DropFields(unmapped)
 		}
 	}
 	rule.Conditions = append([]ir.Expr(nil), subject.Conditions...) // the subject keeps its items

@@ -33,6 +33,7 @@ type jsonRule struct {
 	Queries  []string `json:"queries,omitempty"`
 	Level    string   `json:"level,omitempty"`
 	Tags     []string `json:"tags"`
+	Fields   []string `json:"fields,omitempty"` // the rule's fields:, as the pipeline renamed them
 	Warnings []string `json:"warnings"`
 }
 
@@ -164,6 +165,9 @@ func runConvert(cmd *cobra.Command, f *convertFlags, args []string) error {
 			if jr.Tags == nil {
 				jr.Tags = []string{}
 			}
+			if it.rule != nil {
+				jr.Fields = it.rule.Rule.Fields
+			}
 			if len(queries) > 0 {
 				jr.Query = queries[0]
 			}
@@ -187,6 +191,9 @@ func runConvert(cmd *cobra.Command, f *convertFlags, args []string) error {
 	if f.failFast && failed > 0 {
 		fmt.Fprintf(stderr, "sigc: stopped at the first failure (--fail-fast); nothing written\n")
 		return exitError{1}
+	}
+	if f.format == "json" && ld.pipeline != nil && len(ld.pipeline.Finalizers) > 0 {
+		fmt.Fprintln(stderr, "sigc: warning: the pipeline's finalizers are not applied with --format json (one JSON object per query); use the default format for them")
 	}
 	if f.format == "default" {
 		final, ok, err := ld.pipeline.Finalize(all)

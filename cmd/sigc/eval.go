@@ -266,7 +266,7 @@ files:
 	if ld.pipeline == nil {
 		fmt.Fprintf(stderr, "sigc: %d rule(s) and %d correlation(s) over %d record(s); logsource is not used to select events, every rule saw every record (-p windows, or your data's pipeline, scopes rules to their logsource)\n", len(rules), len(corrs), records)
 	} else {
-		fmt.Fprintf(stderr, "sigc: %d rule(s) and %d correlation(s) over %d record(s), scoped by the pipeline %s\n", len(rules), len(corrs), records, ld.pipeline.Name)
+		fmt.Fprintf(stderr, "sigc: %d rule(s) and %d correlation(s) over %d record(s) through the pipeline %s (rules are scoped to their logsource only as far as it adds conditions for it)\n", len(rules), len(corrs), records, ld.pipeline.Name)
 	}
 	if s := ld.unmappedSummary(f.unmapped); s != "" {
 		fmt.Fprintln(stderr, s)

@@ -120,8 +120,9 @@ func loadRules(paths []string, pipelines []string, target string, unmapped compi
 	}
 	resolved := pipeline.Resolve(specs)
 	if target != "" {
-		if err := pipeline.CheckTargets(specs, target); err != nil {
-			rep.report(diag.Flatten(err)...)
+		ds := pipeline.CheckTargets(specs, target)
+		rep.report(ds...)
+		if ds.HasErrors() {
 			return nil, exitError{2}
 		}
 	}

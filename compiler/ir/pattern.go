@@ -46,25 +46,33 @@ func Literal(s string) Pattern {
 	return Pattern{{Kind: Lit, Text: s}}
 }
 
-// Normalize merges adjacent literals and collapses repeated stars.
+// Normalize merges adjacent literals and collapses repeated stars, in time
+// linear in the pattern's length.
 func (p Pattern) Normalize() Pattern {
 	out := make(Pattern, 0, len(p))
-	for _, s := range p {
-		if s.Kind == Lit && s.Text == "" {
-			continue
+	var run strings.Builder // the literal being merged
+	inRun := false
+	flush := func() {
+		if inRun {
+			out = append(out, Seg{Kind: Lit, Text: run.String()})
+			run.Reset()
+			inRun = false
 		}
-		if n := len(out); n > 0 {
-			last := &out[n-1]
-			if s.Kind == Lit && last.Kind == Lit {
-				last.Text += s.Text
-				continue
-			}
-			if s.Kind == Star && last.Kind == Star {
-				continue
-			}
-		}
-		out = append(out, s)
 	}
+	for _, s := range p {
+		switch {
+		case s.Kind == Lit:
+			if s.Text != "" {
+				run.WriteString(s.Text)
+				inRun = true
+			}
+		case s.Kind == Star && !inRun && len(out) > 0 && out[len(out)-1].Kind == Star:
+		default:
+			flush()
+			out = append(out, s)
+		}
+	}
+	flush()
 	return out
 }
 

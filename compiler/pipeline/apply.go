@@ -38,6 +38,7 @@ type Subject struct {
 	fieldApplied map[string]map[string]bool // field name -> ids that renamed it
 	state        map[string]string
 	mapped       map[string]bool // fields a mapping renamed (from or to)
+	mappingRan   bool            // a field-name transformation applied to the rule
 	warnings     diag.List
 }
 
@@ -346,7 +347,7 @@ func (p *Pipeline) Assemble(e ir.Expr) (ir.Expr, diag.List) {
 	}
 	out := walk(e)
 	if out == nil && !diags.HasErrors() {
-		diags.Add(diag.Errorf(e.Position(), "the pipeline removed every detection item this condition tests, so no query is left; check its drop_detection_item conditions"))
+		diags.Add(diag.Errorf(e.Position(), "the pipeline removed every detection item this condition tests (drop_detection_item, an empty mapping or --unmapped drop), so no query is left"))
 	}
 	return out, diags
 }
@@ -450,7 +451,12 @@ func substitute(p ir.Pattern, lookup func(string) ([]string, bool), handled func
 // to): the fields the pipeline "cannot map".
 // Items the pipeline added (add_condition) speak the target's names
 // already and are not counted. first is the position of the first one.
+// A pipeline that renames nothing for the rule (windows, sysmon: they
+// only scope) leaves nothing unmapped.
 func (s *Subject) Unmapped() (fields []string, first diag.Pos) {
+	if !s.mappingRan {
+		return nil, first
+	}
 	seen := map[string]bool{}
 	for _, cond := range s.Conditions {
 		for _, it := range Items(cond) {
@@ -468,11 +474,39 @@ func (s *Subject) Unmapped() (fields []string, first diag.Pos) {
 }
 
 // DropFields removes the rule's detection items on the named fields (as
-// drop_detection_item does); the items the pipeline added stay.
-func (s *Subject) DropFields(names []string) {
+// drop_detection_item does); the items the pipeline added stay. Dropping a
+// test under `not` would narrow the query, so such a test is refused: the
+// first one is returned.
+func (s *Subject) DropFields(names []string) (*Item, bool) {
 	drop := map[string]bool{}
 	for _, n := range names {
 		drop[n] = true
+	}
+	var negated *Item
+	var scan func(e ir.Expr, neg bool)
+	scan = func(e ir.Expr, neg bool) {
+		switch n := e.(type) {
+		case *Item:
+			if neg && drop[n.Field] && !n.added && negated == nil {
+				negated = n
+			}
+		case *ir.And:
+			for _, a := range n.Args {
+				scan(a, neg)
+			}
+		case *ir.Or:
+			for _, a := range n.Args {
+				scan(a, neg)
+			}
+		case *ir.Not:
+			scan(n.Arg, !neg)
+		}
+	}
+	for _, cond := range s.Conditions {
+		scan(cond, false)
+	}
+	if negated != nil {
+		return negated, false
 	}
 	memo := map[ir.Expr]ir.Expr{}
 	for i, cond := range s.Conditions {
@@ -483,4 +517,5 @@ func (s *Subject) DropFields(names []string) {
 			return it
 		})
 	}
+	return nil, true
 }

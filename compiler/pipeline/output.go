@@ -32,16 +32,27 @@ type QueryContext struct {
 
 // TemplateRule is the rule's metadata as templates see it.
 type TemplateRule struct {
-	ID, Name, Title, Level, Status, Description, Author string
-	Tags                                                []string
-	Custom                                              map[string]string
-	Logsource                                           ir.Logsource
+	ID, Name, Title, Level, Status, Description, Author, Date, Modified string
+	Tags, References, Falsepositives                                    []string
+	// Fields are the rule's `fields:` after the pipeline renamed them.
+	Fields    []string
+	Custom    map[string]string
+	Logsource ir.Logsource
 }
 
-// TemplatePipeline is the pipeline as templates see it.
+// TemplatePipeline is the pipeline as templates see it: each var's values
+// joined by commas ({{index .Pipeline.Vars "name"}}).
 type TemplatePipeline struct {
 	Name string
-	Vars map[string][]string
+	Vars map[string]string
+}
+
+func templateVars(vars map[string][]string) map[string]string {
+	out := make(map[string]string, len(vars))
+	for k, v := range vars {
+		out[k] = strings.Join(v, ",")
+	}
+	return out
 }
 
 // postprocessors is pySigma's postprocessing registry (filled in init:
@@ -120,7 +131,7 @@ func readGoTemplate(p *params) postprocessor {
 func (g *goTemplate) post(q *QueryContext, _ string) (string, error) {
 	var b bytes.Buffer
 	if err := g.t.Execute(&b, q); err != nil {
-		return "", err
+		return "", fmt.Errorf("the template cannot be filled: %v (it sees .Query, .Rule.Title, .Rule.ID, .Rule.Level, .Rule.Tags, .Rule.Fields, .Rule.Custom, .Rule.Logsource, .Pipeline.Vars)", err)
 	}
 	return b.String(), nil
 }
@@ -202,7 +213,7 @@ func (q *QueryContext) lookup(ref string) (string, error) {
 		if !ok {
 			return "", fmt.Errorf("the template names pipeline.vars[%s], which the pipeline does not define", k)
 		}
-		return strings.Join(v, ","), nil
+		return v, nil
 	}
 	r := q.Rule
 	switch strings.TrimPrefix(ref, "rule.") {
@@ -222,6 +233,19 @@ func (q *QueryContext) lookup(ref string) (string, error) {
 		return r.Author, nil
 	case "tags":
 		return strings.Join(r.Tags, ", "), nil
+	case "date":
+		return r.Date, nil
+	case "modified":
+		return r.Modified, nil
+	case "fields":
+		return strings.Join(r.Fields, ", "), nil
+	case "references":
+		return strings.Join(r.References, ", "), nil
+	case "falsepositives":
+		return strings.Join(r.Falsepositives, ", "), nil
+	case "logsource":
+		ls := r.Logsource
+		return strings.Trim(strings.Join([]string{ls.Category, ls.Product, ls.Service}, "/"), "/"), nil
 	}
 	if v, ok := r.Custom[strings.TrimPrefix(ref, "rule.")]; ok {
 		return v, nil
@@ -234,6 +258,9 @@ type jsonEmbed struct{ doc any }
 func readJSONEmbed(p *params) postprocessor {
 	src, sn := p.need("json_template")
 	var doc any
+	if !p.has("json_template") {
+		return &jsonEmbed{}
+	}
 	if err := json.Unmarshal([]byte(src), &doc); err != nil {
 		p.r.errorf(sn, "%s: json_template is not JSON: %v", p.what, err)
 	}
@@ -282,7 +309,7 @@ func (p *Pipeline) PostprocessQuery(s *Subject, query string) (string, error) {
 			s.Custom = custom
 		}
 	}
-	q := &QueryContext{Query: query, Rule: s.templateRule(), Pipeline: TemplatePipeline{Name: p.Name, Vars: p.Vars}}
+	q := &QueryContext{Query: query, Rule: s.templateRule(), Pipeline: TemplatePipeline{Name: p.Name, Vars: templateVars(p.Vars)}}
 	return runPostWith(p.Postprocessing, s, q, query)
 }
 
@@ -294,8 +321,12 @@ func (s *Subject) templateRule() TemplateRule {
 	case s.Correlation != nil:
 		m = s.Correlation.Meta
 	}
-	return TemplateRule{ID: m.ID, Name: m.Name, Title: m.Title, Level: m.Level, Status: m.Status, Description: m.Description,
-		Author: m.Author, Tags: m.Tags, Custom: s.Custom, Logsource: *s.Logsource}
+	r := TemplateRule{ID: m.ID, Name: m.Name, Title: m.Title, Level: m.Level, Status: m.Status, Description: m.Description,
+		Author: m.Author, Date: m.Date, Modified: m.Modified, Tags: m.Tags, Fields: s.Fields, Custom: s.Custom, Logsource: *s.Logsource}
+	if s.Rule != nil {
+		r.References, r.Falsepositives = s.Rule.References, s.Rule.Falsepositives
+	}
+	return r
 }
 
 func runPost(items []*ProcessingItem, q *QueryContext, query string) (string, error) {
@@ -397,7 +428,7 @@ func (r *reader) finalizer(n *yaml.Node) *Finalizer {
 			err := t.Execute(&b, struct {
 				Queries  []string
 				Pipeline TemplatePipeline
-			}{qs, TemplatePipeline{Name: pl.Name, Vars: pl.Vars}})
+			}{qs, TemplatePipeline{Name: pl.Name, Vars: templateVars(pl.Vars)}})
 			return b.String(), err
 		}
 	case "nested":

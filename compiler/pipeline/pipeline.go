@@ -71,6 +71,9 @@ func Parse(path string, src []byte) (*Pipeline, error) {
 	r := &reader{file: path}
 	p := &Pipeline{File: path, Pos: r.pos(root), Vars: map[string][]string{}}
 	top := r.params(root, "a pipeline")
+	if top.has("detection") || top.has("correlation") || (top.has("logsource") && top.has("title")) {
+		return nil, diag.Errorf(r.pos(root), "this is a Sigma rule, not a processing pipeline; pass rules as paths and pipelines with -p")
+	}
 	p.Name = top.str("name", "")
 	p.Priority = top.integer("priority", 0)
 	if n := top.get("vars"); n != nil {

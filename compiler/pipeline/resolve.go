@@ -92,7 +92,10 @@ func LoadSpec(spec string) ([]Spec, error) {
 		}
 		return out, nil
 	}
-	if _, err := os.Stat(spec); err != nil && spec != "-" && !strings.ContainsAny(spec, `/\.`) {
+	if spec == "-" {
+		return nil, diag.Errorf(diag.Pos{File: "-"}, "a pipeline cannot come from standard input (rules may); give its file name")
+	}
+	if _, err := os.Stat(spec); err != nil && !strings.ContainsAny(spec, `/\.`) {
 		return nil, diag.Errorf(diag.Pos{File: spec}, "no built-in pipeline or file is called %s; `sigc list pipelines` shows the built-ins (%s)", diag.Quote(spec), strings.Join(Builtins(), ", "))
 	}
 	p, err := Load(spec)
@@ -153,20 +156,26 @@ func Order(specs []Spec) []string {
 }
 
 // CheckTargets refuses a built-in pipeline used with a target it does not
-// name in `allowed_backends` (pySigma checks pipelines resolved by name,
-// not files).
-func CheckTargets(specs []Spec, target string) error {
+// name in `allowed_backends`; for a file it only warns, since pySigma
+// checks pipelines resolved by name, not files.
+func CheckTargets(specs []Spec, target string) diag.List {
+	var out diag.List
 	for _, s := range specs {
-		if _, builtin := BuiltinSource(s.Spec); !builtin || len(s.Pipeline.AllowedBackends) == 0 {
+		if len(s.Pipeline.AllowedBackends) == 0 {
 			continue
 		}
 		ok := false
 		for _, b := range s.Pipeline.AllowedBackends {
 			ok = ok || b == target
 		}
-		if !ok {
-			return diag.Errorf(diag.Pos{File: s.Spec}, "the built-in pipeline %s is for %s, not %s; choose a pipeline for %s", diag.Quote(s.Spec), strings.Join(s.Pipeline.AllowedBackends, ", "), target, target)
+		if ok {
+			continue
+		}
+		if _, builtin := BuiltinSource(s.Spec); builtin {
+			out.Add(diag.Errorf(diag.Pos{File: s.Spec}, "the built-in pipeline %s is for %s, not %s; choose a pipeline for %s", diag.Quote(s.Spec), strings.Join(s.Pipeline.AllowedBackends, ", "), target, target))
+		} else {
+			out.Add(diag.Warnf(s.Pipeline.Pos, "the pipeline's allowed_backends (%s) does not name %s; it is applied anyway, as pySigma applies pipeline files", strings.Join(s.Pipeline.AllowedBackends, ", "), target))
 		}
 	}
-	return nil
+	return out
 }

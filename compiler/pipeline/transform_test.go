@@ -421,3 +421,43 @@ func FuzzPipelineApply(f *testing.F) {
 		compiler.CompileCorrelations(col, results, opts)
 	})
 }
+
+func TestUnmappedDropUnderNot(t *testing.T) {
+	p := mustParse(t, "transformations:\n- type: field_name_mapping\n  mapping: {Image: proc}\n")
+	col, _ := sigma.Load("r.yml", []byte(rule(procWin, "  sel: {Image|endswith: x.exe}\n  filter: {CurrentDirectory|startswith: 'C:\\Scripts\\'}\n  condition: sel and not filter\n")))
+	res := compiler.Compile(col, compiler.Options{Pipeline: pipeline.Resolve([]pipeline.Spec{{Spec: "p", Pipeline: p}}), Unmapped: compiler.DropUnmapped})[0]
+	if res.Rule != nil || !strings.Contains(res.Diags.Error(), "r.yml:9:12: error: \"CurrentDirectory\" is tested under `not`") {
+		t.Fatalf("got %v", res.Diags)
+	}
+}
+
+func TestScopingPipelinesLeaveNothingUnmapped(t *testing.T) {
+	src, _ := pipeline.BuiltinSource("windows")
+	p := mustParse(t, string(src))
+	col, _ := sigma.Load("r.yml", []byte(rule(procWin, selImage)))
+	res := compiler.Compile(col, compiler.Options{Pipeline: pipeline.Resolve([]pipeline.Spec{{Spec: "windows", Pipeline: p}}), Unmapped: compiler.ErrorUnmapped})[0]
+	if res.Rule == nil || len(res.Unmapped) > 0 {
+		t.Fatalf("windows renames nothing, so nothing is unmapped: %v %v", res.Unmapped, res.Diags)
+	}
+}
+
+func TestTemplatesSeeVarsAsText(t *testing.T) {
+	p := mustParse(t, "vars: {index: main, hosts: [a, b]}\npostprocessing:\n- type: template\n  template: 'index={{index .Pipeline.Vars \"index\"}} hosts={{index .Pipeline.Vars \"hosts\"}} fields={{range .Rule.Fields}}{{.}};{{end}} {{.Query}}'\n")
+	col, _ := sigma.Load("r.yml", []byte(rule(procWin, selImage+"fields: [Image]\n")))
+	res := compiler.Compile(col, compiler.Options{Pipeline: pipeline.Resolve([]pipeline.Spec{{Spec: "p", Pipeline: p}})})[0]
+	got, err := p.PostprocessQuery(res.Subject, "Q")
+	if err != nil || got != "index=main hosts=a,b fields=Image; Q" {
+		t.Fatalf("got %q, %v", got, err)
+	}
+}
+
+func TestCorrelationFieldMapsToOne(t *testing.T) {
+	p := mustParse(t, "transformations:\n- type: field_name_mapping\n  mapping: {User: [source.user, target.user]}\n")
+	src := rule(procWin, selImage) + "name: base\n---\ntitle: c\ncorrelation:\n  type: event_count\n  rules: base\n  timespan: 1h\n  group-by: [User]\n  condition: {gte: 2}\n"
+	col, _ := sigma.Load("r.yml", []byte(src))
+	opts := compiler.Options{Pipeline: pipeline.Resolve([]pipeline.Spec{{Spec: "p", Pipeline: p}})}
+	corr := compiler.CompileCorrelations(col, compiler.Compile(col, opts), opts)[0]
+	if corr.Correlation != nil || !strings.Contains(corr.Diags.Error(), "maps to 2 fields") {
+		t.Fatalf("got %v", corr.Diags)
+	}
+}

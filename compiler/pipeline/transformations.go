@@ -97,6 +97,11 @@ func readFieldMapping(p *params) transformation {
 		if e.Val.Kind == yaml.ScalarNode && e.Val.Tag == "!!null" {
 			continue // no target: no mapping (pySigma's mapping.get gives None)
 		}
+		for _, v := range e.Values {
+			if v == "" {
+				p.r.errorf(e.Val, "%s: %s maps to an empty field name, which would search the raw message; give a name, or [] to drop its tests", p.what, diag.Quote(e.Key))
+			}
+		}
 		m[key] = e.Values
 		if len(e.Values) == 0 {
 			m[key] = []string{} // []: the field's tests are dropped
@@ -164,6 +169,7 @@ func (t *fieldNames) rename(c *ctx, name string) ([]string, bool) {
 }
 
 func (t *fieldNames) apply(c *ctx) *diag.Diagnostic {
+	c.s.mappingRan = true
 	var fields []string
 	for _, f := range c.s.Fields {
 		out, _ := t.rename(c, f)
@@ -181,8 +187,10 @@ func (t *fieldNames) apply(c *ctx) *diag.Diagnostic {
 			out, _ := t.rename(c, n)
 			names = append(names, out...)
 		}
-		if cf.Single && len(names) != 1 {
-			return c.errorf(cf.Pos, "the field %s of this correlation maps to %d fields (%s); an alias or value field needs exactly one", diag.Quote(cf.Names[0]), len(names), strings.Join(names, ", "))
+		if len(names) != 1 {
+			// pySigma would group by all of them, so an event lacking one
+			// of the fields would never be counted.
+			return c.errorf(cf.Pos, "the field %s of this correlation maps to %d fields (%s); a correlation groups and aggregates by one field each: map it to one", diag.Quote(cf.Names[0]), len(names), strings.Join(names, ", "))
 		}
 		cf.Names = names
 	}
@@ -612,6 +620,9 @@ func readReplaceString(p *params) transformation {
 			out = replaceKeeping(re, repl, pat)
 		}
 		out = out.Normalize()
+		if n := patternBytes(out); n > maxValueBytes {
+			return nil, c.errorf(leaf.Position(), "replace_string makes a value of %d bytes; values are at most %d", n, maxValueBytes)
+		}
 		if _, isNum := leaf.(*ir.Number); !isNum && out.String() == pat.String() {
 			return nil, nil
 		}
@@ -619,6 +630,19 @@ func readReplaceString(p *params) transformation {
 		cp.Pattern = out
 		return []ir.Expr{&cp}, nil
 	}}
+}
+
+// maxValueBytes bounds a value a transformation rewrites (a replacement
+// that doubles the value, applied again and again, would grow it without
+// end): values in rules are rarely more than a few KiB.
+const maxValueBytes = 1 << 20
+
+func patternBytes(p ir.Pattern) int {
+	n := 0
+	for _, s := range p {
+		n += len(s.Text) + 1
+	}
+	return n
 }
 
 // replaceKeeping runs the regex over the value as pySigma's plain text
@@ -630,12 +654,28 @@ func readReplaceString(p *params) transformation {
 func replaceKeeping(re *regexp.Regexp, repl string, pat ir.Pattern) ir.Pattern {
 	text, src := plainSource(pat)
 	var out ir.Pattern
+	var lit strings.Builder // runs of literal bytes, merged as they come
+	flush := func() {
+		if lit.Len() > 0 {
+			out = append(out, ir.Seg{Kind: ir.Lit, Text: lit.String()})
+			lit.Reset()
+		}
+	}
 	keep := func(from, to int) {
 		for i := from; i < to; i++ {
-			if src[i] != nil {
-				out = append(out, *src[i])
+			switch code := src[i]; {
+			case code == srcLiteral:
+				lit.WriteByte(text[i])
+			case code == srcEscaped:
+				if i+1 < len(text) {
+					lit.WriteByte(text[i+1])
+				}
+			case code >= 0:
+				flush()
+				out = append(out, pat[code])
 			}
 		}
+		flush()
 	}
 	last := 0
 	for _, m := range re.FindAllStringSubmatchIndex(text, -1) {
@@ -647,38 +687,42 @@ func replaceKeeping(re *regexp.Regexp, repl string, pat ir.Pattern) ir.Pattern {
 	return out.Normalize()
 }
 
-// plainSource writes a pattern as plain text (see plain) and, for each
-// byte, the segment it stands for (nil for the rest of an escape or a
-// placeholder).
-func plainSource(p ir.Pattern) (string, []*ir.Seg) {
+// What a byte of plainSource's text stands for: a literal byte, the
+// escape of a literal `*` or `?` (the next byte), nothing (the rest of an
+// escape or placeholder), or the pattern's segment at that index.
+const (
+	srcLiteral int32 = -1
+	srcEscaped int32 = -2
+	srcNothing int32 = -3
+)
+
+// plainSource writes a pattern as plain text (see plain) and what each
+// byte of it stands for.
+func plainSource(p ir.Pattern) (string, []int32) {
 	var b strings.Builder
-	var src []*ir.Seg
-	for i := range p {
-		s := p[i]
+	var src []int32
+	for i, s := range p {
 		switch s.Kind {
 		case ir.Star, ir.One:
 			b.WriteByte(map[ir.SegKind]byte{ir.Star: '*', ir.One: '?'}[s.Kind])
-			src = append(src, &p[i])
+			src = append(src, int32(i))
 		case ir.Placeholder:
 			t := "%" + s.Text + "%"
 			b.WriteString(t)
-			src = append(src, &p[i])
+			src = append(src, int32(i))
 			for range len(t) - 1 {
-				src = append(src, nil)
+				src = append(src, srcNothing)
 			}
 		case ir.Lit:
 			for j := 0; j < len(s.Text); j++ {
-				c := s.Text[j]
-				lit := &ir.Seg{Kind: ir.Lit, Text: s.Text[j : j+1]}
-				if c == '*' || c == '?' {
+				if c := s.Text[j]; c == '*' || c == '?' {
 					b.WriteByte('\\')
-					src = append(src, lit)
 					b.WriteByte(c)
-					src = append(src, nil)
+					src = append(src, srcEscaped, srcNothing)
 					continue
 				}
-				b.WriteByte(c)
-				src = append(src, lit)
+				b.WriteByte(s.Text[j])
+				src = append(src, srcLiteral)
 			}
 		}
 	}

@@ -127,10 +127,18 @@ func (p *params) finish(known ...string) {
 		}
 	}
 	sort.Slice(unknown, func(i, j int) bool { return p.kpos[unknown[i]].Line < p.kpos[unknown[j]].Line })
+	seen := map[string]bool{}
+	var names []string
+	for _, k := range known {
+		if !seen[k] {
+			seen[k] = true
+			names = append(names, k)
+		}
+	}
 	for _, k := range unknown {
 		hint := ""
-		if len(known) > 0 {
-			hint = "; it takes " + strings.Join(quoteAll(known), ", ")
+		if len(names) > 0 {
+			hint = "; it takes " + strings.Join(quoteAll(names), ", ")
 		}
 		p.r.errorf(p.kpos[k], "%s has no key %s%s", p.what, diag.Quote(k), hint)
 	}

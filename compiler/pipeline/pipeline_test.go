@@ -24,10 +24,10 @@ func TestParsePipelineErrors(t *testing.T) {
 		"transformations:\n  - type: field_name_transform\n":                                                                                   "p.yml:2:11: error: transformation \"field_name_transform\" is not supported: it calls a Python function",
 		"transformations:\n  - type: drop_detection_item\n    rule_cond_expr: a and b\n    rule_conditions:\n      a: {type: is_sigma_rule}\n": "p.yml:3:21: error: rule_cond_expr names \"b\"",
 		"finalizers:\n  - type: xml\n": "p.yml:2:11: error: unknown finalizer type \"xml\"",
-		"transformations:\n  - type: field_name_mapping\n    mapping: {Image: ''}\n": "p.yml:3:22: error: transformation \"field_name_mapping\": \"Image\" maps to an empty field name",
+		"transformations:\n  - type: field_name_mapping\n    mapping: {Image: ''}\n":          "p.yml:3:22: error: transformation \"field_name_mapping\": \"Image\" maps to an empty field name",
 		"title: x\nlogsource: {product: windows}\ndetection: {sel: {a: b}, condition: sel}\n": "p.yml:1:1: error: this is a Sigma rule, not a processing pipeline",
-		"transformations:\n  - type: field_name_prefix\n    prefx: x\n": "has no key \"prefx\"; it takes `type`, `id`, `rule_conditions`",
-		"priority: high\n":             "p.yml:1:11: error: a pipeline: \"priority\" must be a whole number",
+		"transformations:\n  - type: field_name_prefix\n    prefx: x\n":                       "has no key \"prefx\"; it takes `type`, `id`, `rule_conditions`",
+		"priority: high\n": "p.yml:1:11: error: a pipeline: \"priority\" must be a whole number",
 	} {
 		_, err := Parse("p.yml", []byte(src))
 		if err == nil || !strings.Contains(err.Error(), want) {

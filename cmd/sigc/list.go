@@ -16,6 +16,17 @@ func newPipeline() *cobra.Command {
 		Short: "Show the built-in processing pipelines",
 	}
 	cmd.AddCommand(&cobra.Command{
+		Use:   "list",
+		Short: "List the built-in pipelines (as sigc list pipelines)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, name := range pipeline.Builtins() {
+				fmt.Fprintf(cmd.OutOrStdout(), "%-20s %s\n", name, pipeline.BuiltinSummary(name))
+			}
+			return nil
+		},
+	})
+	cmd.AddCommand(&cobra.Command{
 		Use:   "show NAME",
 		Short: "Print a built-in pipeline's YAML (a pySigma pipeline: copy it, edit it, pass it with -p)",
 		Args:  cobra.ExactArgs(1),
@@ -36,7 +47,12 @@ func newList() *cobra.Command {
 	return &cobra.Command{
 		Use:       "list targets|modifiers|pipelines",
 		Short:     "List the supported targets, Sigma modifiers or built-in pipelines",
-		Args:      cobra.ExactArgs(1),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return fmt.Errorf("list what? say targets, modifiers or pipelines")
+			}
+			return nil
+		},
 		ValidArgs: []string{"targets", "modifiers", "pipelines"},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			w := cmd.OutOrStdout()

@@ -77,6 +77,9 @@ func LoadSpec(spec string) ([]Spec, error) {
 			return nil, diag.Errorf(diag.Pos{File: spec}, "cannot read the pipeline directory: %v", err)
 		}
 		sort.Strings(paths)
+		if len(paths) == 0 {
+			return nil, diag.Errorf(diag.Pos{File: spec}, "the pipeline directory holds no *.yml file; give a pipeline file or a built-in name")
+		}
 		var out []Spec
 		var diags diag.List
 		for _, path := range paths {

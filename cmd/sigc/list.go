@@ -45,8 +45,8 @@ func newPipeline() *cobra.Command {
 
 func newList() *cobra.Command {
 	return &cobra.Command{
-		Use:       "list targets|modifiers|pipelines",
-		Short:     "List the supported targets, Sigma modifiers or built-in pipelines",
+		Use:   "list targets|modifiers|pipelines",
+		Short: "List the supported targets, Sigma modifiers or built-in pipelines",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return fmt.Errorf("list what? say targets, modifiers or pipelines")

@@ -109,34 +109,33 @@ type corrCompiler struct {
 	pipeline *pipeline.Pipeline
 	inputs   []*ir.Input
 	diags    diag.List
+	mapped   map[string]string // mapField's answers: group-by fields recur once per input
 }
 
 // mapField runs the pipeline over one field the correlation names, as a
 // field of this correlation rule (its rule conditions see the correlation,
-// and `logsource` the rules it refers to). single: an alias or a value
-// field, which must stay one field.
-func (c *corrCompiler) mapField(name string, pos diag.Pos, single bool) []string {
+// and `logsource` the rules it refers to). The pipeline must map it to
+// exactly one field; otherwise the error is reported and the name kept.
+func (c *corrCompiler) mapField(name string, pos diag.Pos) string {
 	if c.pipeline == nil {
-		return []string{name}
+		return name
 	}
-	cf := &pipeline.CorrField{Names: []string{name}, Single: single, Pos: pos}
+	if out, ok := c.mapped[name]; ok {
+		return out
+	}
+	cf := &pipeline.CorrField{Names: []string{name}, Pos: pos}
 	s := &pipeline.Subject{Correlation: c.src, Refs: refLogsources(c.inputs), CorrFields: []*pipeline.CorrField{cf}, Pos: c.src.Pos}
 	for _, d := range c.pipeline.Apply(s) {
 		if d.Severity == diag.Error {
 			c.diags.Add(d)
-			return []string{name}
+			return name
 		}
 	}
-	return cf.Names
-}
-
-// mapOne maps a field that must stay one field.
-func (c *corrCompiler) mapOne(name string, pos diag.Pos) string {
-	out := c.mapField(name, pos, true)
-	if len(out) != 1 {
-		return name
+	if c.mapped == nil {
+		c.mapped = map[string]string{}
 	}
-	return out[0]
+	c.mapped[name] = cf.Names[0] // Apply refuses any other count
+	return cf.Names[0]
 }
 
 // refLogsources lists the logsources of the rules a correlation refers
@@ -254,7 +253,7 @@ func (c *corrCompiler) groupBy(out *ir.Correlation) {
 			out.GroupBy = append(out.GroupBy, g.Raw)
 			continue
 		}
-		out.GroupBy = append(out.GroupBy, c.mapField(g.Raw, g.Pos, false)...)
+		out.GroupBy = append(out.GroupBy, c.mapField(g.Raw, g.Pos))
 	}
 	for _, in := range c.inputs {
 		for _, g := range c.src.GroupBy {
@@ -264,10 +263,10 @@ func (c *corrCompiler) groupBy(out *ir.Correlation) {
 					c.errorf(a.Pos, "alias %s does not say which field of %s it stands for; add `%s: <field>` under it", diag.Quote(a.Name), diag.Quote(in.Ref), in.Ref)
 					continue
 				}
-				in.GroupFields = append(in.GroupFields, c.mapOne(v.Raw, v.Pos))
+				in.GroupFields = append(in.GroupFields, c.mapField(v.Raw, v.Pos))
 				continue
 			}
-			in.GroupFields = append(in.GroupFields, c.mapField(g.Raw, g.Pos, false)...)
+			in.GroupFields = append(in.GroupFields, c.mapField(g.Raw, g.Pos))
 		}
 	}
 }
@@ -337,7 +336,7 @@ func (c *corrCompiler) valueType(out *ir.Correlation, t string, fn ir.AggFunc) {
 		c.errorf(c.src.CondPos, "%s needs the field to aggregate: add `field: <name>` to the condition", t)
 		return
 	}
-	agg := &ir.AggCall{Pos: field.Pos, Func: fn, Arg: ir.EvField{Name: c.mapOne(field.Raw, field.Pos)}}
+	agg := &ir.AggCall{Pos: field.Pos, Func: fn, Arg: ir.EvField{Name: c.mapField(field.Raw, field.Pos)}}
 	if fn == ir.AggPercentile {
 		p := c.setting("percentile", c.src.Percentile)
 		if p == nil {
@@ -604,7 +603,7 @@ func (c *corrCompiler) eventExpr(e aggexpr.Expr, base diag.Pos) ir.EventExpr {
 			c.errorf(pos, "an empty field name; write the field between the back-quotes")
 			return nil
 		}
-		return ir.EvField{Name: c.mapOne(n.Name, pos)}
+		return ir.EvField{Name: c.mapField(n.Name, pos)}
 	case *aggexpr.Call:
 		switch n.Name {
 		case "bucket":

@@ -351,8 +351,6 @@ func (c *ruleCompiler) stringAlternatives(field string, v sigma.Value, plan *ite
 // lookaroundRE spots the PCRE features RE2 lacks, to say so in the error.
 var lookaroundRE = regexp.MustCompile(`\(\?<?[=!]|\\[1-9]|\(\?>|\(\?P?=`)
 
-var placeholderRE = regexp.MustCompile(`%[A-Za-z0-9_.\-]+%`)
-
 func (c *ruleCompiler) transform(t sigma.Modifier, p ir.Pattern, v sigma.Value) ([]ir.Pattern, *diag.Diagnostic) {
 	literal := func() (string, *diag.Diagnostic) {
 		if p.HasWildcards() {
@@ -427,23 +425,9 @@ func (c *ruleCompiler) transform(t sigma.Modifier, p ir.Pattern, v sigma.Value) 
 // expand marks %placeholders% in literal segments as placeholder
 // segments; the pipeline pass gives them values (pySigma's `expand`).
 func (c *ruleCompiler) expand(t sigma.Modifier, p ir.Pattern, v sigma.Value) ([]ir.Pattern, *diag.Diagnostic) {
-	var out ir.Pattern
-	found := false
-	for _, seg := range p {
-		if seg.Kind != ir.Lit {
-			out = append(out, seg)
-			continue
-		}
-		last := 0
-		for _, loc := range placeholderRE.FindAllStringIndex(seg.Text, -1) {
-			found = true
-			out = append(out, ir.Seg{Kind: ir.Lit, Text: seg.Text[last:loc[0]]}, ir.Seg{Kind: ir.Placeholder, Text: seg.Text[loc[0]+1 : loc[1]-1]})
-			last = loc[1]
-		}
-		out = append(out, ir.Seg{Kind: ir.Lit, Text: seg.Text[last:]})
-	}
+	out, found := pipeline.MarkPlaceholders(p)
 	if !found {
 		return nil, diag.Errorf(t.Pos, "`expand` is set but %s has no %%placeholder%%", diag.Quote(v.Raw))
 	}
-	return []ir.Pattern{out.Normalize()}, nil
+	return []ir.Pattern{out}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -100,10 +101,8 @@ func firings(t *testing.T, ruleFiles []string, spec string, logs []string) []str
 			vals = append(vals, v[strings.LastIndexByte(v, '\\')+1:])
 		}
 		sort.Strings(vals)
-		lines = append(lines, strings.Join([]string{f.RuleID, f.Start, strings.Join(vals, "|"), itoa(f.Events), itoa(f.Line)}, " "))
+		lines = append(lines, strings.Join([]string{f.RuleID, f.Start, strings.Join(vals, "|"), strconv.Itoa(f.Events), strconv.Itoa(f.Line)}, " "))
 	}
 	sort.Strings(lines)
 	return lines
 }
-
-func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }

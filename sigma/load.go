@@ -30,16 +30,8 @@ const maxDepth = 64
 func Load(file string, src []byte) (*Collection, diag.List) {
 	var diags diag.List
 	out := &Collection{}
-	if len(src) > MaxFileSize {
-		diags.Add(diag.Errorf(diag.Pos{File: file}, "file is %d bytes, larger than the %d-byte limit for a rule file; is it really a Sigma rule?", len(src), MaxFileSize))
-		return out, diags
-	}
-	if i := bytes.IndexByte(src, 0); i >= 0 {
-		diags.Add(diag.Errorf(offsetPos(file, src, i), "file contains a NUL byte; it is binary, not a YAML rule"))
-		return out, diags
-	}
-	if i := diag.InvalidUTF8(src); i >= 0 {
-		diags.Add(diag.Errorf(offsetPos(file, src, i), "file is not valid UTF-8 here (byte 0x%02x); save it as UTF-8", src[i]))
+	if d := screen(file, src, "for a rule file; is it really a Sigma rule?", "a YAML rule"); d != nil {
+		diags.Add(d)
 		return out, diags
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(src))
@@ -60,6 +52,22 @@ func Load(file string, src []byte) (*Collection, diag.List) {
 		}
 	}
 	return out, diags
+}
+
+// screen refuses what no YAML input may be: larger than MaxFileSize,
+// binary, not UTF-8. limitHint ends the size message, binaryAs names what
+// the file should have been.
+func screen(file string, src []byte, limitHint, binaryAs string) *diag.Diagnostic {
+	if len(src) > MaxFileSize {
+		return diag.Errorf(diag.Pos{File: file}, "file is %d bytes, larger than the %d-byte limit %s", len(src), MaxFileSize, limitHint)
+	}
+	if i := bytes.IndexByte(src, 0); i >= 0 {
+		return diag.Errorf(offsetPos(file, src, i), "file contains a NUL byte; it is binary, not %s", binaryAs)
+	}
+	if i := diag.InvalidUTF8(src); i >= 0 {
+		return diag.Errorf(offsetPos(file, src, i), "file is not valid UTF-8 here (byte 0x%02x); save it as UTF-8", src[i])
+	}
+	return nil
 }
 
 // offsetPos is the position of a byte offset of src.

@@ -17,16 +17,8 @@ import (
 // expansion fits the budget); nil and no diagnostics for an empty file.
 func ParseDocument(file string, src []byte, what string) (*yaml.Node, diag.List) {
 	var diags diag.List
-	if len(src) > MaxFileSize {
-		diags.Add(diag.Errorf(diag.Pos{File: file}, "file is %d bytes, larger than the %d-byte limit for a rule or pipeline file; is it really a %s?", len(src), MaxFileSize, what))
-		return nil, diags
-	}
-	if i := bytes.IndexByte(src, 0); i >= 0 {
-		diags.Add(diag.Errorf(offsetPos(file, src, i), "file contains a NUL byte; it is binary, not a %s", what))
-		return nil, diags
-	}
-	if i := diag.InvalidUTF8(src); i >= 0 {
-		diags.Add(diag.Errorf(offsetPos(file, src, i), "file is not valid UTF-8 here (byte 0x%02x); save it as UTF-8", src[i]))
+	if d := screen(file, src, "for a rule or pipeline file; is it really a "+what+"?", "a "+what); d != nil {
+		diags.Add(d)
 		return nil, diags
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(src))

@@ -52,10 +52,7 @@ func (it item) pos() diag.Pos {
 // subject is the rule as pipeline postprocessing sees it.
 func (it item) subject() *pipeline.Subject {
 	if it.rule != nil {
-		if it.rule.Subject != nil {
-			return it.rule.Subject
-		}
-		return &pipeline.Subject{Rule: it.rule.Source, Logsource: &it.rule.Rule.Logsource, Custom: it.rule.Rule.Custom}
+		return it.rule.Subject // set for every compiled rule
 	}
 	return &pipeline.Subject{Correlation: it.corr.Source}
 }

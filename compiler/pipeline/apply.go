@@ -42,35 +42,50 @@ type Subject struct {
 	warnings     diag.List
 }
 
-// attribute is a rule attribute by pySigma's name, for `rule_attribute`.
-func (s *Subject) attribute(name string) (string, bool) {
-	var m *sigma.Meta
+// meta is the metadata of the rule or correlation (nil for neither).
+func (s *Subject) meta() *sigma.Meta {
 	switch {
 	case s.Rule != nil:
-		m = &s.Rule.Meta
+		return &s.Rule.Meta
 	case s.Correlation != nil:
-		m = &s.Correlation.Meta
+		return &s.Correlation.Meta
 	}
-	if m != nil {
-		switch name {
-		case "title":
-			return m.Title, true
-		case "id":
-			return m.ID, m.ID != ""
-		case "name":
-			return m.Name, m.Name != ""
-		case "status":
-			return m.Status, m.Status != ""
-		case "description":
-			return m.Description, true
-		case "author":
-			return m.Author, m.Author != ""
-		case "date":
-			return m.Date, m.Date != ""
-		case "modified":
-			return m.Modified, m.Modified != ""
-		case "level":
-			return m.Level, m.Level != ""
+	return nil
+}
+
+// metaField reads a metadata attribute by pySigma's name; known is false
+// for a name that is not one.
+func metaField(m *sigma.Meta, name string) (v string, known bool) {
+	switch name {
+	case "title":
+		return m.Title, true
+	case "id":
+		return m.ID, true
+	case "name":
+		return m.Name, true
+	case "status":
+		return m.Status, true
+	case "description":
+		return m.Description, true
+	case "author":
+		return m.Author, true
+	case "date":
+		return m.Date, true
+	case "modified":
+		return m.Modified, true
+	case "level":
+		return m.Level, true
+	}
+	return "", false
+}
+
+// attribute is a rule attribute by pySigma's name, for `rule_attribute`:
+// a metadata attribute that is set (title and description always are), or
+// a custom attribute.
+func (s *Subject) attribute(name string) (string, bool) {
+	if m := s.meta(); m != nil {
+		if v, known := metaField(m, name); known {
+			return v, v != "" || name == "title" || name == "description"
 		}
 	}
 	v, ok := s.Custom[name]
@@ -98,11 +113,8 @@ func (s *Subject) listAttribute(name string) []string {
 }
 
 func (s *Subject) tags() []string {
-	switch {
-	case s.Rule != nil:
-		return s.Rule.Tags
-	case s.Correlation != nil:
-		return s.Correlation.Tags
+	if m := s.meta(); m != nil {
+		return m.Tags
 	}
 	return nil
 }

@@ -191,11 +191,8 @@ func (r *reader) condGroup(p *params, kind string, registry map[string]func(*par
 
 func (r *reader) condition(n *yaml.Node, what string, registry map[string]func(*params) any) any {
 	p := r.params(n, "a "+what)
-	typ, tn := p.need("type")
+	typ, tn := p.kind("a " + what)
 	if typ == "" {
-		if p.has("type") && tn.Tag != "!!null" {
-			r.errorf(tn, "a %s needs a type, not an empty string", what)
-		}
 		return nil
 	}
 	mk, ok := registry[typ]

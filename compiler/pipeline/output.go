@@ -28,6 +28,7 @@ type QueryContext struct {
 	Query    string
 	Rule     TemplateRule
 	Pipeline TemplatePipeline
+	subject  *Subject // for simple_template's {rule.…}
 }
 
 // TemplateRule is the rule's metadata as templates see it.
@@ -84,7 +85,7 @@ func postprocessorRegistry() map[string]func(*params) postprocessor {
 				p.r.errorf(p.node, "%s needs `items`", p.what)
 				return &nestPost{}
 			}
-			return &nestPost{items: p.r.items(n, p.r.file, "postprocessing")}
+			return &nestPost{items: p.r.items(n, "postprocessing")}
 		},
 	}
 }
@@ -215,39 +216,20 @@ func (q *QueryContext) lookup(ref string) (string, error) {
 		}
 		return v, nil
 	}
-	r := q.Rule
-	switch strings.TrimPrefix(ref, "rule.") {
-	case "id":
-		return r.ID, nil
-	case "name":
-		return r.Name, nil
-	case "title":
-		return r.Title, nil
-	case "level":
-		return r.Level, nil
-	case "status":
-		return r.Status, nil
-	case "description":
-		return r.Description, nil
-	case "author":
-		return r.Author, nil
-	case "tags":
-		return strings.Join(r.Tags, ", "), nil
-	case "date":
-		return r.Date, nil
-	case "modified":
-		return r.Modified, nil
-	case "fields":
-		return strings.Join(r.Fields, ", "), nil
-	case "references":
-		return strings.Join(r.References, ", "), nil
-	case "falsepositives":
-		return strings.Join(r.Falsepositives, ", "), nil
-	case "logsource":
-		ls := r.Logsource
+	name := strings.TrimPrefix(ref, "rule.")
+	if m := q.subject.meta(); m != nil {
+		if v, known := metaField(m, name); known {
+			return v, nil
+		}
+	}
+	switch {
+	case listAttributes[name]:
+		return strings.Join(q.subject.listAttribute(name), ", "), nil
+	case name == "logsource":
+		ls := q.Rule.Logsource
 		return strings.Trim(strings.Join([]string{ls.Category, ls.Product, ls.Service}, "/"), "/"), nil
 	}
-	if v, ok := r.Custom[strings.TrimPrefix(ref, "rule.")]; ok {
+	if v, ok := q.subject.Custom[name]; ok {
 		return v, nil
 	}
 	return "", fmt.Errorf("the template names {%s}, which this rule does not have", ref)
@@ -309,24 +291,18 @@ func (p *Pipeline) PostprocessQuery(s *Subject, query string) (string, error) {
 			s.Custom = custom
 		}
 	}
-	q := &QueryContext{Query: query, Rule: s.templateRule(), Pipeline: TemplatePipeline{Name: p.Name, Vars: templateVars(p.Vars)}}
+	q := &QueryContext{Query: query, Rule: s.templateRule(), Pipeline: TemplatePipeline{Name: p.Name, Vars: templateVars(p.Vars)}, subject: s}
 	return runPostWith(p.Postprocessing, s, q, query)
 }
 
 func (s *Subject) templateRule() TemplateRule {
 	var m sigma.Meta
-	switch {
-	case s.Rule != nil:
-		m = s.Rule.Meta
-	case s.Correlation != nil:
-		m = s.Correlation.Meta
+	if mp := s.meta(); mp != nil {
+		m = *mp
 	}
-	r := TemplateRule{ID: m.ID, Name: m.Name, Title: m.Title, Level: m.Level, Status: m.Status, Description: m.Description,
-		Author: m.Author, Date: m.Date, Modified: m.Modified, Tags: m.Tags, Fields: s.Fields, Custom: s.Custom, Logsource: *s.Logsource}
-	if s.Rule != nil {
-		r.References, r.Falsepositives = s.Rule.References, s.Rule.Falsepositives
-	}
-	return r
+	return TemplateRule{ID: m.ID, Name: m.Name, Title: m.Title, Level: m.Level, Status: m.Status, Description: m.Description,
+		Author: m.Author, Date: m.Date, Modified: m.Modified, Tags: m.Tags, Fields: s.Fields, Custom: s.Custom, Logsource: *s.Logsource,
+		References: s.listAttribute("references"), Falsepositives: s.listAttribute("falsepositives")}
 }
 
 func runPost(items []*ProcessingItem, q *QueryContext, query string) (string, error) {
@@ -372,11 +348,8 @@ func (r *reader) finalizers(n *yaml.Node) []*Finalizer {
 
 func (r *reader) finalizer(n *yaml.Node) *Finalizer {
 	p := r.params(n, "a finalizer")
-	typ, tn := p.need("type")
+	typ, tn := p.kind("a finalizer")
 	if typ == "" {
-		if p.has("type") && tn.Tag != "!!null" {
-			r.errorf(tn, "a finalizer needs a type, not an empty string")
-		}
 		return nil
 	}
 	p.what = "finalizer " + diag.Quote(typ)

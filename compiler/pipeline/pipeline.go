@@ -22,7 +22,6 @@ import (
 type Pipeline struct {
 	Name     string
 	Priority int
-	File     string
 	Pos      diag.Pos
 	// Vars are the placeholder values, in name order when listed.
 	Vars map[string][]string
@@ -39,7 +38,6 @@ type ProcessingItem struct {
 	ID    string
 	Type  string
 	Pos   diag.Pos
-	File  string
 	rule  condGroup
 	item  condGroup
 	field condGroup
@@ -69,7 +67,7 @@ func Parse(path string, src []byte) (*Pipeline, error) {
 		return nil, diag.Errorf(diag.Pos{File: path, Line: 1, Col: 1}, "the pipeline file is empty; give it a `name` and `transformations`")
 	}
 	r := &reader{file: path}
-	p := &Pipeline{File: path, Pos: r.pos(root), Vars: map[string][]string{}}
+	p := &Pipeline{Pos: r.pos(root), Vars: map[string][]string{}}
 	top := r.params(root, "a pipeline")
 	if top.has("detection") || top.has("correlation") || (top.has("logsource") && top.has("title")) {
 		return nil, diag.Errorf(r.pos(root), "this is a Sigma rule, not a processing pipeline; pass rules as paths and pipelines with -p")
@@ -83,10 +81,10 @@ func Parse(path string, src []byte) (*Pipeline, error) {
 	}
 	p.AllowedBackends = top.list("allowed_backends")
 	if n := top.get("transformations"); n != nil {
-		p.Items = r.items(n, path, "transformation")
+		p.Items = r.items(n, "transformation")
 	}
 	if n := top.get("postprocessing"); n != nil {
-		p.Postprocessing = r.items(n, path, "postprocessing")
+		p.Postprocessing = r.items(n, "postprocessing")
 	}
 	if n := top.get("finalizers"); n != nil {
 		p.Finalizers = r.finalizers(n)
@@ -103,7 +101,7 @@ func Parse(path string, src []byte) (*Pipeline, error) {
 }
 
 // items reads a list of processing items.
-func (r *reader) items(n *yaml.Node, file, kind string) []*ProcessingItem {
+func (r *reader) items(n *yaml.Node, kind string) []*ProcessingItem {
 	n = deref(n)
 	if n.Kind != yaml.SequenceNode {
 		r.errorf(n, "`%ss` must be a list of items, each with a `type`", kind)
@@ -115,7 +113,7 @@ func (r *reader) items(n *yaml.Node, file, kind string) []*ProcessingItem {
 			r.errorf(c, "the pipeline has more than %d processing items (nested ones and aliases counted); split it", maxItems)
 			return out
 		}
-		if it := r.item(c, file, kind); it != nil {
+		if it := r.item(c, kind); it != nil {
 			out = append(out, it)
 		}
 	}
@@ -126,16 +124,13 @@ func (r *reader) items(n *yaml.Node, file, kind string) []*ProcessingItem {
 // repeated through aliases included: pipelines have tens to hundreds.
 const maxItems = 5000
 
-func (r *reader) item(n *yaml.Node, file, kind string) *ProcessingItem {
+func (r *reader) item(n *yaml.Node, kind string) *ProcessingItem {
 	p := r.params(n, "a "+kind)
-	typ, tn := p.need("type")
+	typ, tn := p.kind("a " + kind)
 	if typ == "" {
-		if p.has("type") && tn.Tag != "!!null" {
-			r.errorf(tn, "a %s needs a type, not an empty string", kind)
-		}
 		return nil
 	}
-	it := &ProcessingItem{Type: typ, Pos: r.pos(tn), File: file}
+	it := &ProcessingItem{Type: typ, Pos: r.pos(tn)}
 	it.ID = p.str("id", "")
 	p.what = kind + " " + diag.Quote(typ)
 	it.rule = r.condGroup(p, "rule", ruleConditions)

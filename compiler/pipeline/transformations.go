@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"regexp"
 	"strconv"
@@ -269,12 +268,11 @@ func wrapKeyword(it *Item) {
 	}
 }
 
-// CorrField is one field a correlation names: group-by entries may map to
-// several fields, aliases and the value field to exactly one.
+// CorrField is one field a correlation names (group-by, alias, value
+// field); field-name transformations rename it, to exactly one field.
 type CorrField struct {
-	Names  []string
-	Single bool
-	Pos    diag.Pos
+	Names []string
+	Pos   diag.Pos
 }
 
 // Detection items ------------------------------------------------------
@@ -731,20 +729,28 @@ func plainSource(p ir.Pattern) (string, []int32) {
 
 // parseWithPlaceholders reads Sigma text where `%name%` is a placeholder.
 func parseWithPlaceholders(s string) ir.Pattern {
-	var out ir.Pattern
-	for _, seg := range ir.ParsePattern(s) {
+	p, _ := MarkPlaceholders(ir.ParsePattern(s))
+	return p
+}
+
+// MarkPlaceholders turns each `%name%` inside the literal segments of p
+// into a placeholder segment (what the `expand` modifier does); found
+// says whether there was one.
+func MarkPlaceholders(p ir.Pattern) (out ir.Pattern, found bool) {
+	for _, seg := range p {
 		if seg.Kind != ir.Lit {
 			out = append(out, seg)
 			continue
 		}
 		last := 0
 		for _, loc := range placeholderText.FindAllStringIndex(seg.Text, -1) {
+			found = true
 			out = append(out, ir.Seg{Kind: ir.Lit, Text: seg.Text[last:loc[0]]}, ir.Seg{Kind: ir.Placeholder, Text: seg.Text[loc[0]+1 : loc[1]-1]})
 			last = loc[1]
 		}
 		out = append(out, ir.Seg{Kind: ir.Lit, Text: seg.Text[last:]})
 	}
-	return out.Normalize()
+	return out.Normalize(), found
 }
 
 var placeholderText = regexp.MustCompile(`%[A-Za-z0-9_.\-]+%`)
@@ -1136,7 +1142,7 @@ func readNest(p *params) transformation {
 		p.r.errorf(p.node, "%s needs `items`, a list of processing items", p.what)
 		return &nest{}
 	}
-	return &nest{items: p.r.items(n, p.r.file, "transformation")}
+	return &nest{items: p.r.items(n, "transformation")}
 }
 
 // apply runs the nested items in order as one more pipeline whose vars
@@ -1150,5 +1156,3 @@ func (t *nest) apply(c *ctx) *diag.Diagnostic {
 	}
 	return nil
 }
-
-func (d dropped) String() string { return fmt.Sprintf("dropped@%s", d.Pos) }

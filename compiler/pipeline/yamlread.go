@@ -207,6 +207,16 @@ func (p *params) need(key string) (string, *yaml.Node) {
 	return s, n
 }
 
+// kind reads an entry's `type` ("" when it is missing, null or empty,
+// each reported); what names the entry ("a transformation").
+func (p *params) kind(what string) (string, *yaml.Node) {
+	typ, tn := p.need("type")
+	if typ == "" && p.has("type") && tn.Tag != "!!null" {
+		p.r.errorf(tn, "%s needs a type, not an empty string", what)
+	}
+	return typ, tn
+}
+
 func (p *params) boolean(key string, def bool) bool {
 	s, n, ok := p.optional(key)
 	if !ok {

@@ -72,11 +72,11 @@ func Compile(col *sigma.Collection, opts Options) []Result {
 	out := make([]Result, 0, len(col.Rules))
 	filters := make([]compiledFilter, len(col.Filters))
 	for i, f := range col.Filters {
-		filters[i] = compileFilter(f, opts)
+		filters[i] = compileFilter(f)
 	}
 	for _, r := range col.Rules {
 		res := Result{Source: r}
-		rule, diags := compileRule(r, opts)
+		rule, diags := compileRule(r)
 		res.Diags = diags
 		if !diags.HasErrors() {
 			for i, f := range col.Filters {
@@ -190,7 +190,7 @@ type compiledFilter struct {
 	reported *bool // its diagnostics were given with the first rule
 }
 
-func compileFilter(f *sigma.Filter, opts Options) compiledFilter {
+func compileFilter(f *sigma.Filter) compiledFilter {
 	c := &ruleCompiler{det: &f.Detection}
 	conds := c.conditions()
 	if len(f.Detection.Conditions) > 1 {
@@ -227,7 +227,7 @@ func (f compiledFilter) apply(rule *ir.Rule, src *sigma.Filter) diag.List {
 	return f.diags // warnings
 }
 
-func compileRule(r *sigma.Rule, opts Options) (*ir.Rule, diag.List) {
+func compileRule(r *sigma.Rule) (*ir.Rule, diag.List) {
 	c := &ruleCompiler{det: &r.Detection}
 	conds := c.conditions()
 	rule := &ir.Rule{

@@ -55,11 +55,15 @@ func New(rules []*ir.Rule) (*Engine, error) {
 
 // Prepare turns a decoded record into an Event.
 func Prepare(m map[string]any, opts Options) *Event {
-	ev := NewEvent(m)
-	if opts.EventLog {
-		FlattenEventLog(ev, m)
-	}
+	ev, _ := prepare(m, opts)
 	return ev
+}
+
+// prepare flattens m and, with opts.EventLog, adds the EventLog names;
+// mapped says whether m was an EventLog record.
+func prepare(m map[string]any, opts Options) (ev *Event, mapped bool) {
+	ev = NewEvent(m)
+	return ev, opts.EventLog && FlattenEventLog(ev, m)
 }
 
 // Preparer turns log records into Events, reusing one Event for JSON
@@ -107,8 +111,8 @@ func (p *Preparer) Prepare(rec *logs.Record) *Event {
 }
 
 func (p *Preparer) prepare(m map[string]any) *Event {
-	ev := NewEvent(m)
-	if p.opts.EventLog && FlattenEventLog(ev, m) {
+	ev, mapped := prepare(m, p.opts)
+	if mapped {
 		p.EventLog++
 	}
 	return ev

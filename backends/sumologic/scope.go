@@ -76,7 +76,7 @@ func scopeTerm(e ir.Expr) (string, bool) {
 			}
 		}
 		v := b.String()
-		if !scopeBare.MatchString(strings.ReplaceAll(v, "*", "")) && strings.ReplaceAll(v, "*", "") != "" {
+		if lit := strings.ReplaceAll(v, "*", ""); lit != "" && !scopeBare.MatchString(lit) {
 			if hasStar {
 				return "", false // a quoted value cannot hold a wildcard
 			}
